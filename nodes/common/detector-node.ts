@@ -1,0 +1,203 @@
+/**
+ * The one Node-RED adapter behind every detector node: validates the configuration, turns
+ * msgs into samples, runs the lib pipeline, sends events, reports status, and persists state
+ * in a context store when asked. Each detector's node file only names its definition.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { DetectorDefinition, commonParamSet } from '../../lib/detectors/definition';
+import { StateError } from '../../lib/detectors/types';
+import { eventSummary } from '../../lib/event';
+import type { DetectorEvent } from '../../lib/event';
+import { RawInput, SampleResult, sampleFromBatchElement, sampleFromInput } from '../../lib/input';
+import { parseParams, ParamValues } from '../../lib/params';
+import { DetectorPipeline } from '../../lib/pipeline';
+import { StatusReporter } from './status';
+
+export interface DetectorNodeDef extends NodeDef {
+  /** Message property holding the value (default "payload"). */
+  property?: string;
+  /** Message property holding the time (default "timestamp"). */
+  timeProperty?: string;
+  passthrough?: boolean | string;
+  persist?: boolean | string;
+  /** Context store for persisted state ('' = the default store). */
+  store?: string;
+  instanceTag?: string;
+  [param: string]: unknown;
+}
+
+/** Context key under which a node keeps its state. */
+export const STATE_CONTEXT_KEY = 'streamevmonState';
+/** Persisted state is also saved this often while it changes, not only on close. */
+const SAVE_INTERVAL_MS = 60_000;
+
+function truthy(v: unknown): boolean {
+  return v === true || v === 'true';
+}
+
+export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, definition: DetectorDefinition<P>): void {
+  const type = `streamevmon-${definition.name}`;
+
+  function DetectorNode(this: Node, def: DetectorNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusReporter(node);
+
+    const own = parseParams(definition.paramSet, def);
+    const common = parseParams({ ...commonParamSet, owner: definition.name }, def);
+    const problems = [...own.errors, ...common.errors];
+    if (problems.length) {
+      // D9: a node with a bad configuration processes nothing, and says why.
+      for (const p of problems) node.error(p);
+      status.fail(problems[0]);
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => {
+        done(new Error(`${type} is not running: ${problems.join('; ')}`));
+      });
+      return;
+    }
+
+    const c = common.params;
+    const windowed = c.useTimeWindow && !definition.ownWindowing;
+    const pipeline = new DetectorPipeline(
+      definition.create(own.params, { useWindow: c.useTimeWindow, windowSlide: c.windowSlide }),
+      {
+        filterLossy: c.filterLossy,
+        window: windowed ? { windowDurationMs: c.windowDuration * 1000, maxLatenessMs: c.maxLateness * 1000 } : undefined,
+        instanceTag: typeof def.instanceTag === 'string' && def.instanceTag.trim() ? def.instanceTag.trim() : undefined,
+      },
+    );
+    const valueProp = typeof def.property === 'string' && def.property.trim() ? def.property.trim() : 'payload';
+    const timeProp = typeof def.timeProperty === 'string' && def.timeProperty.trim() ? def.timeProperty.trim() : 'timestamp';
+    const passthrough = truthy(def.passthrough);
+    const persist = truthy(def.persist);
+    const store = typeof def.store === 'string' && def.store ? def.store : undefined;
+    let bad = 0;
+    let dirty = false;
+
+    const showStatus = (): void => {
+      const parts = [`${pipeline.detector.streamCount} streams`, `${pipeline.events} events`];
+      if (pipeline.late) parts.push(`late: ${pipeline.late}`);
+      if (bad) parts.push(`bad: ${bad}`);
+      status.update({ fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') });
+    };
+
+    const readInput = (msg: NodeMessageInFlow): RawInput => ({
+      topic: msg.topic,
+      value: RED.util.getMessageProperty(msg, valueProp),
+      time: RED.util.getMessageProperty(msg, timeProp),
+      lossy: (msg as Record<string, unknown>).lossy,
+      now: Date.now(),
+    });
+
+    const eventMsg = (msg: NodeMessageInFlow, e: DetectorEvent): NodeMessage =>
+      ({ _msgid: msg._msgid, topic: e.stream, payload: e, summary: eventSummary(e) } as NodeMessage);
+
+    const handle = (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void): void => {
+      const m = msg as NodeMessageInFlow & { reset?: unknown; watermark?: unknown; flush?: unknown };
+      if (m.reset !== undefined) {
+        const key = typeof m.topic === 'string' && m.topic !== '' ? m.topic : undefined;
+        pipeline.reset(key);
+        dirty = true;
+        showStatus();
+        done();
+        return;
+      }
+      const events: DetectorEvent[] = [];
+      const errors: string[] = [];
+      const input = readInput(msg);
+      const batch = Array.isArray(input.value);
+      const take = (r: SampleResult): void => {
+        if (r.ok) pipeline.feed(r.sample, events);
+        else errors.push(r.error);
+      };
+      if (batch) {
+        const elements = input.value as unknown[];
+        for (let i = 0; i < elements.length; i++) {
+          const r = sampleFromBatchElement(elements[i], input.topic, input.time, input.now);
+          if (!r.ok) errors.push(`element ${i}: ${r.error}`);
+          else pipeline.feed(r.sample, events);
+        }
+      } else if (input.value !== undefined || (m.watermark === undefined && m.flush === undefined)) {
+        // A msg carrying only msg.watermark or msg.flush is a control msg, not a lossy sample.
+        take(sampleFromInput(input));
+      }
+      if (typeof m.watermark === 'number') pipeline.advanceWatermark(m.watermark, events);
+      if (m.flush !== undefined) pipeline.flush(events);
+      dirty = true;
+
+      let eventsOut: NodeMessage | NodeMessage[] | null = null;
+      if (events.length) {
+        eventsOut = batch
+          ? ({ _msgid: msg._msgid, topic: msg.topic, payload: events } as NodeMessage)
+          : events.length === 1 ? eventMsg(msg, events[0]) : events.map((e) => eventMsg(msg, e));
+      }
+      if (eventsOut || passthrough) send(passthrough ? [eventsOut, msg] : [eventsOut]);
+      bad += errors.length;
+      showStatus();
+      if (errors.length === 0) done();
+      else if (batch) done(new Error(`${type}: ${errors.length} of ${(input.value as unknown[]).length} batch elements rejected; first: ${errors[0]}`));
+      else done(new Error(`${type}: ${errors[0]}`));
+    };
+
+    // With persistence, msgs that arrive before the stored state is read wait for it.
+    let queue: Array<() => void> | null = persist ? [] : null;
+    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+      const run = (): void => {
+        try {
+          handle(msg, send, done);
+        } catch (err) {
+          done(err as Error);
+        }
+      };
+      if (queue) queue.push(run);
+      else run();
+    });
+
+    const context = node.context();
+    const save = (cb: (err?: Error) => void): void => {
+      dirty = false;
+      context.set(STATE_CONTEXT_KEY, pipeline.saveState(), store, (err?: Error) => cb(err ?? undefined));
+    };
+    let saveTimer: NodeJS.Timeout | undefined;
+    if (persist) {
+      context.get(STATE_CONTEXT_KEY, store, (err: Error | null | undefined, stored: unknown) => {
+        if (err) node.warn(`${type}: could not read stored state (${err.message}); starting fresh`);
+        else if (stored !== undefined) {
+          try {
+            pipeline.loadState(stored);
+          } catch (e) {
+            const why = e instanceof StateError ? e.message : String(e);
+            node.warn(`${type}: stored state not used (${why}); starting fresh`);
+          }
+        }
+        const waiting = queue ?? [];
+        queue = null;
+        for (const run of waiting) run();
+        showStatus();
+      });
+      saveTimer = setInterval(() => {
+        if (dirty) save((e) => e && node.warn(`${type}: could not save state: ${e.message}`));
+      }, SAVE_INTERVAL_MS);
+    } else {
+      showStatus();
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (saveTimer) clearInterval(saveTimer);
+      status.close();
+      if (!persist) return done();
+      if (removed) {
+        // A deleted node's state would never be read again.
+        context.set(STATE_CONTEXT_KEY, undefined, store, () => done());
+        return;
+      }
+      save((e) => {
+        if (e) node.error(`${type}: could not save state: ${e.message}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType(type, DetectorNode);
+}
+
