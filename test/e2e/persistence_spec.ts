@@ -47,20 +47,24 @@ describe('detector state across a real Node-RED restart (e2e)', function () {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  async function runScenario(persist: boolean): Promise<number> {
+  const steady = Array.from({ length: 30 }, (_, i) => 100 + (i % 3));
+
+  async function startIn(persist: boolean): Promise<NodeRedProcess> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamevmon-persist-'));
     dirs.push(dir);
     const flowFile = path.join(dir, 'flow.json');
     fs.writeFileSync(flowFile, JSON.stringify(flow(persist)));
-    const userDir = path.join(dir, 'user');
-    const nr = await NodeRedProcess.start({ flowFile, userDir });
+    const nr = await NodeRedProcess.start({ flowFile, userDir: path.join(dir, 'user') });
     running.push(nr);
-    const steady = Array.from({ length: 30 }, (_, i) => 100 + (i % 3));
+    return nr;
+  }
+
+  async function runScenario(persist: boolean): Promise<number> {
+    const nr = await startIn(persist);
     await feed(nr, steady, 1_000_000);
     assert.deepEqual(await events(nr), [], 'steady input: no events');
     await nr.restart();
     await feed(nr, [1000], 1_000_000 + 30_000);
-    await nr.waitUntil(async () => true, 200, 'settle');
     const got = await events(nr);
     await nr.stop();
     return got.length;
@@ -72,5 +76,23 @@ describe('detector state across a real Node-RED restart (e2e)', function () {
 
   it('control: without persistence the restarted detector has to warm up again', async () => {
     assert.equal(await runScenario(false), 0);
+  });
+
+  it('a corrupt stored state is reported and the detector starts fresh', async () => {
+    const nr = await startIn(true);
+    await feed(nr, steady, 1_000_000);
+    await nr.stop();
+    // localfilesystem keeps node context in context/<flow id>/<node id>.json
+    const file = path.join(nr.userDir, 'context', 'tab1', 'spike1.json');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(stored.streamevmonState.format, 'streamevmon-node-state');
+    stored.streamevmonState.detector.streams['link-a'].history = 'garbage';
+    fs.writeFileSync(file, JSON.stringify(stored));
+    await nr.restart();
+    await nr.waitForLog(/stored state not used \(stored state of stream "link-a" is corrupt/, 10_000);
+    await feed(nr, [1000], 1_000_000 + 30_000);
+    assert.deepEqual(await events(nr), [], 'fresh detector: warming up, no event');
+    await feed(nr, [...steady, 1000], 1_000_000 + 40_000);
+    assert.equal((await events(nr)).length, 1, 'and it works again after warm-up');
   });
 });
