@@ -18,19 +18,24 @@ export class RingBuffer {
   /** Append; returns the dropped oldest value when the buffer was full, else undefined. */
   push(v: number): number | undefined {
     if (this.len < this.capacity) {
-      this.buf[(this.start + this.len) % this.capacity] = v;
+      let idx = this.start + this.len;
+      if (idx >= this.capacity) idx -= this.capacity;
+      this.buf[idx] = v;
       this.len++;
       return undefined;
     }
     const dropped = this.buf[this.start];
     this.buf[this.start] = v;
-    this.start = (this.start + 1) % this.capacity;
+    this.start = this.start + 1 === this.capacity ? 0 : this.start + 1;
     return dropped;
   }
 
   /** The i-th entry, oldest first. */
   at(i: number): number {
-    return this.buf[(this.start + i) % this.capacity];
+    // A conditional subtraction is much cheaper than % on the hot path.
+    let idx = this.start + i;
+    if (idx >= this.capacity) idx -= this.capacity;
+    return this.buf[idx];
   }
 
   /** The most recently pushed entry (undefined when empty). */
