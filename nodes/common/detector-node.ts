@@ -5,12 +5,12 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { DetectorDefinition, commonParamSet } from '../../lib/detectors/definition';
-import { StateError } from '../../lib/detectors/types';
 import { eventSummary } from '../../lib/event';
 import type { DetectorEvent } from '../../lib/event';
 import { RawInput, SampleResult, sampleFromBatchElement, sampleFromInput } from '../../lib/input';
 import { parseParams, ParamValues } from '../../lib/params';
 import { DetectorPipeline } from '../../lib/pipeline';
+import { NodeStatePersistence, SendFn } from './persistence';
 import { StatusReporter } from './status';
 
 export interface DetectorNodeDef extends NodeDef {
@@ -26,10 +26,6 @@ export interface DetectorNodeDef extends NodeDef {
   [param: string]: unknown;
 }
 
-/** Context key under which a node keeps its state. */
-export const STATE_CONTEXT_KEY = 'streamevmonState';
-/** Persisted state is also saved this often while it changes, not only on close. */
-const SAVE_INTERVAL_MS = 60_000;
 
 function truthy(v: unknown): boolean {
   return v === true || v === 'true';
@@ -72,7 +68,6 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
     const persist = truthy(def.persist);
     const store = typeof def.store === 'string' && def.store ? def.store : undefined;
     let bad = 0;
-    let dirty = false;
 
     const showStatus = (): void => {
       const parts = [`${pipeline.detector.streamCount} streams`, `${pipeline.events} events`];
@@ -92,12 +87,11 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
     const eventMsg = (msg: NodeMessageInFlow, e: DetectorEvent): NodeMessage =>
       ({ _msgid: msg._msgid, topic: e.stream, payload: e, summary: eventSummary(e) } as NodeMessage);
 
-    const handle = (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | NodeMessage[] | null>) => void, done: (err?: Error) => void): void => {
+    const handle = (msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void => {
       const m = msg as NodeMessageInFlow & { reset?: unknown; watermark?: unknown; flush?: unknown };
       if (m.reset !== undefined) {
         const key = typeof m.topic === 'string' && m.topic !== '' ? m.topic : undefined;
         pipeline.reset(key);
-        dirty = true;
         showStatus();
         done();
         return;
@@ -123,7 +117,6 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       }
       if (typeof m.watermark === 'number') pipeline.advanceWatermark(m.watermark, events);
       if (m.flush !== undefined) pipeline.flush(events);
-      dirty = true;
 
       let eventsOut: NodeMessage | NodeMessage[] | null = null;
       if (events.length) {
@@ -139,62 +132,11 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       else done(new Error(`${type}: ${errors[0]}`));
     };
 
-    // With persistence, msgs that arrive before the stored state is read wait for it.
-    let queue: Array<() => void> | null = persist ? [] : null;
-    node.on('input', (msg: NodeMessageInFlow, send, done) => {
-      const run = (): void => {
-        try {
-          handle(msg, send, done);
-        } catch (err) {
-          done(err as Error);
-        }
-      };
-      if (queue) queue.push(run);
-      else run();
-    });
-
-    const context = node.context();
-    const save = (cb: (err?: Error) => void): void => {
-      dirty = false;
-      context.set(STATE_CONTEXT_KEY, pipeline.saveState(), store, (err?: Error) => cb(err ?? undefined));
-    };
-    let saveTimer: NodeJS.Timeout | undefined;
-    if (persist) {
-      context.get(STATE_CONTEXT_KEY, store, (err: Error | null | undefined, stored: unknown) => {
-        if (err) node.warn(`${type}: could not read stored state (${err.message}); starting fresh`);
-        else if (stored !== undefined) {
-          try {
-            pipeline.loadState(stored);
-          } catch (e) {
-            const why = e instanceof StateError ? e.message : String(e);
-            node.warn(`${type}: stored state not used (${why}); starting fresh`);
-          }
-        }
-        const waiting = queue ?? [];
-        queue = null;
-        for (const run of waiting) run();
-        showStatus();
-      });
-      saveTimer = setInterval(() => {
-        if (dirty) save((e) => e && node.warn(`${type}: could not save state: ${e.message}`));
-      }, SAVE_INTERVAL_MS);
-    } else {
-      showStatus();
-    }
-
+    const persistence = new NodeStatePersistence(node, type, pipeline, { enabled: persist, store, onReady: showStatus });
+    node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {
-      if (saveTimer) clearInterval(saveTimer);
       status.close();
-      if (!persist) return done();
-      if (removed) {
-        // A deleted node's state would never be read again.
-        context.set(STATE_CONTEXT_KEY, undefined, store, () => done());
-        return;
-      }
-      save((e) => {
-        if (e) node.error(`${type}: could not save state: ${e.message}`);
-        done();
-      });
+      persistence.close(removed, done);
     });
   }
 
