@@ -1,0 +1,60 @@
+/**
+ * Events and event groups as InfluxDB 1.x line protocol (data-formats.md §12.3, §13), with
+ * proper escaping (D10) and exact nanosecond integers (never float multiplication).
+ */
+import type { DetectorEvent } from '../event';
+
+/** Tag keys and values, field keys: `,` `=` and space are backslash-escaped. */
+export function escapeTag(s: string): string {
+  return s.replace(/[,= ]/g, (c) => `\\${c}`);
+}
+
+/** String field values: backslash and double quote escaped; newlines cannot be carried. */
+export function escapeStringField(s: string): string {
+  return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
+/** Epoch or duration milliseconds → exact nanoseconds as a decimal string. */
+export function msToNs(ms: number): string {
+  const whole = Math.trunc(ms);
+  const frac = Math.round((ms - whole) * 1e6);
+  return (BigInt(whole) * 1000000n + BigInt(frac)).toString();
+}
+
+/** The tags of an event line: event tags, then stream and event_type, then AMP2-derived tags. */
+export function eventTags(e: DetectorEvent): Record<string, string> {
+  const tags: Record<string, string> = { ...e.tags, stream: e.stream, event_type: e.eventType };
+  const parts = e.stream.split('--');
+  if (parts.length >= 4) {
+    tags.measurement_type = parts[0];
+    tags.source = parts[1];
+    tags.destination = parts[2];
+    tags.test = parts[3];
+  }
+  return tags;
+}
+
+function renderTags(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .filter(([, v]) => v !== '' && v !== undefined && v !== null)
+    .map(([k, v]) => [`${k}=${v}`, k, String(v)] as const)
+    // Sorted by the unescaped key=value string in UTF-16 code-unit order, as Streamevmon did.
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([, k, v]) => `${escapeTag(k)}=${escapeTag(v)}`)
+    .join(',');
+}
+
+/** The event line without the `events,` prefix (an event's toString). */
+export function eventLineBody(e: DetectorEvent): string {
+  const fields = [
+    `description="${escapeStringField(e.description)}"`,
+    `detection_latency=${msToNs(e.detectionLatency)}i`,
+    `severity=${Math.trunc(e.severity)}i`,
+  ].join(',');
+  return `${renderTags(eventTags(e))} ${fields} ${msToNs(Math.trunc(e.time))}`;
+}
+
+/** One line of the `events` measurement. */
+export function eventLine(e: DetectorEvent): string {
+  return `events,${eventLineBody(e)}`;
+}
