@@ -4,7 +4,7 @@
  * Run with --expose-gc for the state figures (npm run bench does).
  */
 import os from 'node:os';
-import { detectorDefinitions } from '../lib/detectors/index';
+import { streamevmonDetectors as detectorDefinitions } from '../lib/detectors/index';
 import type { DetectorDefinition } from '../lib/detectors/definition';
 import type { Detector, Sample } from '../lib/detectors/types';
 import { defaultParams } from '../lib/params';
