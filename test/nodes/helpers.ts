@@ -49,3 +49,26 @@ export function lastStatus(node: unknown): { fill?: string; shape?: string; text
   const s = (spy.lastCall?.args[0] ?? {}) as { fill?: string; shape?: string; text?: string };
   return { ...s, text: s.text ?? "" };
 }
+
+/**
+ * The test helper never loads the context stores, so a node's memory context is deleted when
+ * the node closes. Configure two memory stores (as a user would configure localfilesystem):
+ * call nodeContext.load() after helper.load, so that state saved on close survives a redeploy.
+ */
+export const nodeContext = require('@node-red/runtime/lib/nodes/context') as { load(): Promise<unknown> };
+const STORES = { contextStorage: { default: { module: 'memory' }, keep: { module: 'memory' } } };
+
+/** Inside a describe(): use the two configured memory stores, "default" and "keep". */
+export function useConfiguredStores(): void {
+  before(() => helper.settings(STORES as never));
+  // settings() always merges onto the runtime defaults: this drops the stores again.
+  after(() => helper.settings({ contextStorage: undefined } as never));
+}
+
+export function contextGet(id: string, key: string, store?: string): Promise<any> {
+  return new Promise((resolve, reject) => helper.getNode(id).context().get(key, store as string, (err: unknown, v: unknown) => (err ? reject(err) : resolve(v))));
+}
+
+export function contextSet(id: string, key: string, value: unknown, store?: string): Promise<void> {
+  return new Promise((resolve, reject) => helper.getNode(id).context().set(key, value, store as string, (err: unknown) => (err ? reject(err) : resolve())));
+}
