@@ -37,7 +37,7 @@
     '<div class="form-row"><label>&nbsp;</label><input type="checkbox" id="node-input-filterLossy" style="width:auto;margin:0 4px 0 0">' +
     '<label for="node-input-filterLossy" style="width:auto">Drop lossy measurements before the detector</label></div>' +
     '<div class="form-row"><label>&nbsp;</label><input type="checkbox" id="node-input-useTimeWindow" style="width:auto;margin:0 4px 0 0">' +
-    '<label for="node-input-useTimeWindow" style="width:auto">Reorder through time windows</label></div>' +
+    '<label for="node-input-useTimeWindow" style="width:auto" class="streamevmon-window-label">Reorder through time windows</label></div>' +
     '<div class="streamevmon-window-rows">' +
     '<div class="form-row"><label for="node-input-windowDuration">Window (s)</label><input type="text" id="node-input-windowDuration" style="width:80px"></div>' +
     '<div class="form-row"><label for="node-input-maxLateness">Max lateness (s)</label><input type="text" id="node-input-maxLateness" style="width:80px"></div>' +
@@ -69,7 +69,9 @@
     ['filterLossy', 'useTimeWindow', 'passthrough', 'persist'].forEach(function (p) {
       $('#node-input-' + p).prop('checked', node[p] === true || node[p] === 'true');
     });
-    $('.streamevmon-slide-row').toggle(!!opts.windowSlide);
+    // distdiff's windowed variant uses its own count window (2 × recents, sliding): no time window rows.
+    var countWindow = !!opts.windowSlide;
+    if (countWindow) $('.streamevmon-window-label').text('Windowed variant: count window of 2 × recents, sliding');
 
     var stores = (RED.settings.context && RED.settings.context.stores) || ['memory'];
     var select = $('#node-input-store');
@@ -78,7 +80,9 @@
     select.val(node.store || '');
 
     function toggle() {
-      $('.streamevmon-window-rows').toggle($('#node-input-useTimeWindow').prop('checked'));
+      var windowed = $('#node-input-useTimeWindow').prop('checked');
+      $('.streamevmon-window-rows').toggle(windowed && !countWindow);
+      $('.streamevmon-slide-row').toggle(windowed && countWindow);
       $('.streamevmon-store-row').toggle($('#node-input-persist').prop('checked'));
     }
     $('#node-input-useTimeWindow, #node-input-persist').on('change', toggle);
