@@ -72,3 +72,52 @@ export function contextGet(id: string, key: string, store?: string): Promise<any
 export function contextSet(id: string, key: string, value: unknown, store?: string): Promise<void> {
   return new Promise((resolve, reject) => helper.getNode(id).context().set(key, value, store as string, (err: unknown) => (err ? reject(err) : resolve())));
 }
+
+/** The package root (the compiled tests run from dist/test or .build/<name>/test). */
+export function projectRoot(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const path = require('node:path') as typeof import('node:path');
+  let root = __dirname;
+  while (!fs.existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
+  return root;
+}
+
+export interface LoadedExample {
+  /** The example's nodes as stored in the file. */
+  nodes: any[];
+  /** What reached the example's debug nodes. */
+  out: Collected;
+  /** Send a msg into the example's node with this type (e.g. its function node). */
+  trigger(type: string, msg?: Record<string, unknown>): void;
+}
+
+/**
+ * Load an example flow file as an import into the editor would place it (on a tab), with
+ * inject, comment and debug nodes left out and every wire to a debug node going to a helper.
+ */
+export async function loadExample(relPath: string, modules: unknown[]): Promise<LoadedExample> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const fs = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const path = require('node:path') as typeof import('node:path');
+  const nodes: any[] = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'examples', relPath), 'utf8'));
+  const debugIds = new Set(nodes.filter((n) => n.type === 'debug').map((n) => n.id));
+  const kept = nodes
+    .filter((n) => !['inject', 'comment', 'debug', 'tab'].includes(n.type))
+    .map((n) => ({
+      ...n,
+      z: 't1',
+      wires: (n.wires ?? []).map((port: string[]) => [...new Set(port.map((id) => (debugIds.has(id) ? 'out' : id)))]),
+    }));
+  const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js', { paths: [require.resolve('node-red')] }));
+  await helper.load([functionNode, ...modules] as any, [{ id: 't1', type: 'tab' }, ...kept, { id: 'out', z: 't1', type: 'helper' }] as any);
+  return {
+    nodes,
+    out: collect('out'),
+    trigger(type, msg = { payload: Date.now() }) {
+      helper.getNode(kept.find((n) => n.type === type).id).receive(msg);
+    },
+  };
+}

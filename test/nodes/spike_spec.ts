@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import spikeNode = require('../../nodes/streamevmon-spike');
-import { collect, helper, lastStatus, settle } from './helpers';
+import { collect, helper, lastStatus, loadExample, settle } from './helpers';
 
 function flow(extra: Record<string, unknown> = {}) {
   return [
@@ -158,5 +158,24 @@ describe('streamevmon-spike node', () => {
     n1.receive({ topic: 's', timestamp: 100, payload: 10 });
     await settle(1100);
     assert.match(lastStatus(n1).text, /late: 1/);
+  });
+});
+
+describe('example flow "01 - Spike detector on injected values"', () => {
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('gives the two events its comment describes', async () => {
+    const ex = await loadExample('detectors/01 - Spike detector on injected values.json', [spikeNode]);
+    assert.deepEqual(ex.nodes.map((n) => n.type).sort(), ['comment', 'debug', 'function', 'inject', 'inject', 'streamevmon-spike']);
+    ex.trigger('function');
+    const msgs = await ex.out.waitFor(2);
+    await settle();
+    assert.equal(ex.out.msgs.length, 2);
+    for (const m of msgs) assert.match(m.summary, /^\[severity 100\] spike_events on web-1: Positive at /);
+    assert.equal(msgs[1].payload.time - msgs[0].payload.time, 40_000, 'values 60 and 100');
   });
 });
