@@ -46,6 +46,8 @@ export interface NodeRedOptions {
 export class NodeRedProcess {
   private child: ChildProcess | null = null;
   private output = '';
+  /** When each chunk of output arrived (ns) and where it ends in `output`. */
+  private chunks: Array<{ at: bigint; end: number }> = [];
   private listeners: Array<() => void> = [];
 
   private constructor(readonly userDir: string, readonly port: number, private readonly ownsDir: boolean) {}
@@ -78,6 +80,7 @@ export class NodeRedProcess {
     this.child = child;
     const onData = (chunk: Buffer): void => {
       this.output += chunk.toString('utf8');
+      this.chunks.push({ at: process.hrtime.bigint(), end: this.output.length });
       this.listeners.forEach((l) => l());
     };
     child.stdout?.on('data', onData);
@@ -109,6 +112,14 @@ export class NodeRedProcess {
     return this.output;
   }
 
+  /** When (process.hrtime.bigint) the output first matched, or undefined. */
+  timeOfLog(re: RegExp): bigint | undefined {
+    const m = re.exec(this.output);
+    if (!m) return undefined;
+    const end = m.index + m[0].length;
+    return this.chunks.find((c) => c.end >= end)?.at;
+  }
+
   async deploy(flows: unknown[]): Promise<void> {
     const res = await fetch(`${this.url}/flows`, {
       method: 'POST',
@@ -137,6 +148,7 @@ export class NodeRedProcess {
   async restart(): Promise<void> {
     await this.stop();
     this.output = '';
+    this.chunks = [];
     await this.launch();
   }
 
