@@ -4,7 +4,7 @@ import { ParamSet } from '../params';
 import { changeMagnitudeSeverity } from '../severity';
 import type { DetectorDefinition } from './definition';
 import { KeyedDetector, decode, encodeDouble } from './keyed';
-import { RingBuffer } from './ring';
+import { RingBuffer, doubles, smallInt } from './ring';
 import { NO_EVENTS, Sample } from './types';
 
 /** Baseline detector parameters (detectors.md §3.1, §10.4, D1, C1). */
@@ -35,15 +35,35 @@ export const baselineParamSet: ParamSet<BaselineParams> = {
  * values like 2452500.0000000116 come out (D1).
  */
 export function percentileOfSorted(sorted: ArrayLike<number>, n: number, q: number): number {
-  if (n === 0) return NaN;
-  if (n === 1) return sorted[0];
+  const out = [0.5];
+  storePercentileAt(sorted, 0, n, q, out, 0);
+  return out[0];
+}
+
+/**
+ * out[at] = percentileOfSorted over sorted[base..base + n). Stored, not returned: on the hot
+ * path a double returned by a call that is not inlined is boxed.
+ */
+function storePercentileAt(sorted: ArrayLike<number>, base: number, n: number, q: number, out: number[], at: number): void {
+  if (n === 0) {
+    out[at] = NaN;
+    return;
+  }
+  if (n === 1) {
+    out[at] = sorted[base];
+    return;
+  }
   const pos = q === 1 ? n : q * (n + 1);
-  if (pos < 1) return sorted[0];
-  if (pos >= n) return sorted[n - 1];
-  const f = Math.floor(pos);
-  const d = pos - f;
-  const lower = sorted[f - 1];
-  return lower + d * (sorted[f] - lower);
+  if (pos < 1) {
+    out[at] = sorted[base];
+  } else if (pos >= n) {
+    out[at] = sorted[base + n - 1];
+  } else {
+    const f = Math.floor(pos);
+    const d = pos - f;
+    const lower = sorted[base + f - 1];
+    out[at] = lower + d * (sorted[base + f] - lower);
+  }
 }
 
 /** legacyPercentile(values, q) of detectors.md §3.1: NaNs removed, q a fraction. */
@@ -55,93 +75,155 @@ export function legacyPercentile(values: readonly number[], q: number): number {
 /**
  * The window kept twice: in arrival order (to know what to drop) and sorted (to read the
  * percentile without sorting every step). NaNs are in the FIFO only, as the estimator
- * ignores them.
+ * ignores them. Both live in one packed double array, after `head` slots the owner may use:
+ * buf[head, head + capacity) is the FIFO ring, buf[head + capacity, …) the sorted values.
  */
 export class SortedWindow {
-  readonly fifo: RingBuffer;
-  readonly sorted: Float64Array;
+  readonly capacity: number;
+  readonly buf: number[];
+  /** Where the FIFO ring starts in buf. */
+  private readonly fifoBase: number;
+  /** Where the sorted values start in buf. */
+  private readonly sortedBase: number;
+  /** Ring position of the oldest entry. */
+  private start = 0;
+  private len = 0;
   sortedLength = 0;
 
-  constructor(readonly capacity: number) {
-    this.fifo = new RingBuffer(capacity);
-    this.sorted = new Float64Array(capacity);
+  constructor(capacity: number, head = 0) {
+    this.capacity = smallInt(capacity);
+    this.buf = doubles(head + 2 * this.capacity);
+    this.fifoBase = head;
+    this.sortedBase = head + this.capacity;
   }
 
   get length(): number {
-    return this.fifo.length;
+    return this.len;
+  }
+
+  /** The FIFO contents, oldest first, as a RingBuffer (a copy). */
+  get fifo(): RingBuffer {
+    return RingBuffer.from(this.capacity, this.values());
+  }
+
+  /** The FIFO contents, oldest first. */
+  values(): number[] {
+    const out = new Array<number>(this.len);
+    for (let i = 0; i < this.len; i++) {
+      let idx = this.start + i;
+      if (idx >= this.capacity) idx -= this.capacity;
+      out[i] = this.buf[this.fifoBase + idx];
+    }
+    return out;
   }
 
   push(v: number): void {
-    const dropped = this.fifo.push(v);
-    if (dropped === undefined || Number.isNaN(dropped)) this.insertSorted(v);
-    else if (Number.isNaN(v)) this.removeSorted(dropped);
-    else this.replaceSorted(this.indexOf(dropped), v);
+    const a = this.buf;
+    const cap = this.capacity;
+    if (this.len < cap) {
+      let idx = this.start + this.len;
+      if (idx >= cap) idx -= cap;
+      a[this.fifoBase + idx] = v;
+      this.len++;
+      this.insertSorted(v);
+      return;
+    }
+    // The dropped value is looked up through its FIFO slot: a double loaded here and passed
+    // to a call that is not inlined would be boxed.
+    const slot = this.fifoBase + this.start;
+    this.start = this.start + 1 === cap ? 0 : this.start + 1;
+    if (Number.isNaN(a[slot])) {
+      a[slot] = v;
+      this.insertSorted(v);
+    } else if (Number.isNaN(v)) {
+      const i = this.sortedIndexOfSlot(slot);
+      a[slot] = v;
+      this.removeSorted(i);
+    } else {
+      const i = this.sortedIndexOfSlot(slot);
+      a[slot] = v;
+      this.replaceSorted(i, v);
+    }
   }
 
   clear(): void {
-    this.fifo.clear();
+    this.start = 0;
+    this.len = 0;
     this.sortedLength = 0;
   }
 
   percentile(q: number): number {
-    return percentileOfSorted(this.sorted, this.sortedLength, q);
+    const out = [0.5];
+    storePercentileAt(this.buf, this.sortedBase, this.sortedLength, q, out, 0);
+    return out[0];
   }
 
-  /** First index whose value is not less than v. */
-  private lowerBound(v: number): number {
-    let lo = 0;
-    let hi = this.sortedLength;
+  /**
+   * buf[slot] = percentile(of.percentile), for a head slot: on the hot path, a double that is
+   * returned, or passed to a call that is not inlined, is boxed.
+   */
+  storePercentile(of: { readonly percentile: number }, slot: number): void {
+    storePercentileAt(this.buf, this.sortedBase, this.sortedLength, of.percentile, this.buf, slot);
+  }
+
+  /**
+   * buf index of the sorted copy of the (non-NaN) value in FIFO slot `slot`; among equals the
+   * very one (0 and -0 print differently).
+   */
+  private sortedIndexOfSlot(slot: number): number {
+    const a = this.buf;
+    const v = a[slot];
+    // The first sorted value that is not less than v.
+    let lo = this.sortedBase;
+    let hi = lo + this.sortedLength;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.sorted[mid] < v) lo = mid + 1;
+      if (a[mid] < v) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
-  }
-
-  /** Index of a value known to be present; among equals the very one (0 and -0 print differently). */
-  private indexOf(v: number): number {
-    let i = this.lowerBound(v);
-    while (i < this.sortedLength - 1 && !Object.is(this.sorted[i], v) && this.sorted[i + 1] === v) i++;
+    const last = this.sortedBase + this.sortedLength - 1;
+    let i = lo;
+    while (i < last && !Object.is(a[i], v) && a[i + 1] === v) i++;
     return i;
   }
 
   private insertSorted(v: number): void {
     if (Number.isNaN(v)) return;
     this.sortedLength++;
-    this.replaceSorted(this.sortedLength - 1, v);
+    this.replaceSorted(this.sortedBase + this.sortedLength - 1, v);
   }
 
-  private removeSorted(v: number): void {
-    const a = this.sorted;
-    for (let i = this.indexOf(v) + 1; i < this.sortedLength; i++) a[i - 1] = a[i];
+  /** Remove the sorted value at buf index `at`. */
+  private removeSorted(at: number): void {
+    const a = this.buf;
+    const end = this.sortedBase + this.sortedLength;
+    for (let i = at + 1; i < end; i++) a[i - 1] = a[i];
     this.sortedLength--;
   }
 
   /**
-   * Overwrite slot i with v and move v to its place, shifting only the entries in between.
-   * Short shifts (the usual case: the new value lands near the dropped one) use a plain loop,
-   * which beats copyWithin's call overhead; long ones use copyWithin.
+   * Overwrite sorted slot i (a buf index) with v and move v to its place, shifting only the
+   * entries in between.
    */
   private replaceSorted(i: number, v: number): void {
-    const a = this.sorted;
-    const n = this.sortedLength;
-    if (i + 1 < n && a[i + 1] < v) {
+    const a = this.buf;
+    const first = this.sortedBase;
+    const end = first + this.sortedLength;
+    if (i + 1 < end && a[i + 1] < v) {
       // Moves right: to the last slot whose right neighbour is not less than v.
       let lo = i + 1;
-      let hi = n;
+      let hi = end;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (a[mid] < v) lo = mid + 1;
         else hi = mid;
       }
       const k = lo - 1;
-      if (k - i > SHORT_SHIFT) a.copyWithin(i, i + 1, k + 1);
-      else for (let j = i; j < k; j++) a[j] = a[j + 1];
+      for (let j = i; j < k; j++) a[j] = a[j + 1];
       a[k] = v;
-    } else if (i > 0 && a[i - 1] > v) {
+    } else if (i > first && a[i - 1] > v) {
       // Moves left: to the first slot whose left neighbour is not greater than v.
-      let lo = 0;
+      let lo = first;
       let hi = i - 1;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
@@ -149,8 +231,7 @@ export class SortedWindow {
         else lo = mid + 1;
       }
       const k = lo;
-      if (i - k > SHORT_SHIFT) a.copyWithin(k + 1, k, i);
-      else for (let j = i; j > k; j--) a[j] = a[j - 1];
+      for (let j = i; j > k; j--) a[j] = a[j - 1];
       a[k] = v;
     } else {
       a[i] = v;
@@ -158,56 +239,110 @@ export class SortedWindow {
   }
 }
 
-/** Up to this many moved entries a plain loop is faster than copyWithin (measured). */
-const SHORT_SHIFT = 16;
+/** Slots of BaselineState.buf before the window. */
+const LAST_OBSERVED = 0;
+const LAST_RESULT = 1;
+/** changeMagnitudeSeverity(x, x) for x = buf[SAME_VALUE]: the baseline is often unchanged. */
+const SAME_VALUE = 2;
+const SAME_SEVERITY = 3;
+/** The last severity computed (scratch). */
+const SEVERITY = 4;
+const HEAD = 5;
 
-interface BaselineState {
-  /** Newest time seen (epoch ms), or null: the next measurement resets. */
-  lastObserved: number | null;
-  window: SortedWindow;
-  /** The previous step's baseline, per key and persisted; null for a new key (D2). */
-  lastResult: number | null;
+/** Object.is for numbers, in plain double arithmetic (Object.is may box its arguments). */
+function sameDouble(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
+}
+
+/** What SAME_VALUE and SAME_SEVERITY start with. */
+const SAME_NAN_SEVERITY = changeMagnitudeSeverity(NaN, NaN);
+
+/** One stream: the window, with the doubles of the slots above in its buffer's head. */
+class BaselineState extends SortedWindow {
+  /** buf[LAST_OBSERVED] holds the newest time seen (epoch ms); false: the next measurement resets. */
+  observed = false;
+  /** buf[LAST_RESULT] holds the previous step's baseline, per key and persisted; false for a new key (D2). */
+  hasResult = false;
+
+  constructor(capacity: number) {
+    super(capacity, HEAD);
+    this.buf[SAME_VALUE] = NaN;
+    this.buf[SAME_SEVERITY] = SAME_NAN_SEVERITY;
+  }
+
+  /**
+   * changeMagnitudeSeverity(prev, r) into buf[SEVERITY], and into the memo when prev is r.
+   * The caller checks the memo first: doubles passed to or returned by a call that is not
+   * inlined are boxed, and that check runs for nearly every sample.
+   */
+  computeSeverity(prev: number, r: number): void {
+    const buf = this.buf;
+    const sev = changeMagnitudeSeverity(prev, r);
+    buf[SEVERITY] = sev;
+    if (sameDouble(prev, r)) {
+      buf[SAME_VALUE] = r;
+      buf[SAME_SEVERITY] = sev;
+    }
+  }
 }
 
 export class BaselineDetector extends KeyedDetector<BaselineState, BaselineParams> {
   readonly eventType = 'baseline_events';
   protected readonly stateVersion = 1;
   private readonly purgeMs: number;
+  private readonly maxHistory: number;
+  private readonly threshold: number;
 
   constructor(params: BaselineParams) {
     super(params);
     this.purgeMs = params.inactivityPurgeTime * 1000;
+    this.maxHistory = smallInt(params.maxHistory);
+    this.threshold = params.threshold;
   }
 
   protected newState(): BaselineState {
-    return { lastObserved: null, window: new SortedWindow(this.params.maxHistory), lastResult: null };
+    return new BaselineState(this.maxHistory);
   }
 
   protected step(st: BaselineState, s: Sample): readonly DetectorEvent[] {
+    const buf = st.buf;
     const lossy = s.lossy || s.value === null;
-    if (st.lastObserved === null || (this.purgeMs !== 0 && s.time - st.lastObserved > this.purgeMs)) {
+    if (!st.observed || (this.purgeMs !== 0 && s.time - buf[LAST_OBSERVED] > this.purgeMs)) {
       // Reset: a lossy measurement is no valid starting point, so the next one resets again.
       // lastResult survives the reset (D2).
       if (lossy) {
-        st.lastObserved = null;
+        st.observed = false;
       } else {
-        st.lastObserved = s.time;
-        st.window.clear();
-        st.window.push(s.value as number);
+        st.observed = true;
+        buf[LAST_OBSERVED] = s.time;
+        st.clear();
+        st.push(s.value as number);
       }
       return NO_EVENTS;
     }
-    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (s.time >= buf[LAST_OBSERVED]) buf[LAST_OBSERVED] = s.time;
     if (lossy) return NO_EVENTS;
 
-    const w = st.window;
-    w.push(s.value as number);
-    const r = w.percentile(this.params.percentile);
-    const prev = st.lastResult;
-    st.lastResult = r;
-    if (prev === null || w.length < this.params.maxHistory) return NO_EVENTS;
-    const sev = changeMagnitudeSeverity(prev, r);
-    if (!(sev > this.params.threshold)) return NO_EVENTS;
+    st.push(s.value as number);
+    const hadPrev = st.hasResult;
+    const prev = buf[LAST_RESULT];
+    // The doubles of this path go through buf: one computed here and also passed to a call,
+    // even on a rare branch, would be boxed on every sample.
+    st.storePercentile(this.params, LAST_RESULT);
+    const r = buf[LAST_RESULT];
+    st.hasResult = true;
+    if (!hadPrev || st.length < this.maxHistory) return NO_EVENTS;
+    // changeMagnitudeSeverity(prev, r), remembered for prev equal to r (a pure function).
+    // Object.is(prev, r) && Object.is(r, buf[SAME_VALUE]), spelt out so that nothing is boxed.
+    const same = buf[SAME_VALUE];
+    if (prev === r ? (r === same && (r !== 0 || 1 / r === 1 / prev) && (r !== 0 || 1 / r === 1 / same))
+      : (prev !== prev && r !== r && same !== same)) {
+      buf[SEVERITY] = buf[SAME_SEVERITY];
+    } else {
+      st.computeSeverity(prev, r);
+    }
+    const sev = buf[SEVERITY];
+    if (!(sev > this.threshold)) return NO_EVENTS;
     return [{
       eventType: this.eventType,
       stream: s.stream,
@@ -221,9 +356,9 @@ export class BaselineDetector extends KeyedDetector<BaselineState, BaselineParam
 
   protected encodeState(st: BaselineState): unknown {
     return {
-      lastObserved: st.lastObserved,
-      window: st.window.fifo.toArray().map(encodeDouble),
-      lastResult: st.lastResult === null ? null : encodeDouble(st.lastResult),
+      lastObserved: st.observed ? st.buf[LAST_OBSERVED] : null,
+      window: st.values().map(encodeDouble),
+      lastResult: st.hasResult ? encodeDouble(st.buf[LAST_RESULT]) : null,
     };
   }
 
@@ -234,9 +369,18 @@ export class BaselineDetector extends KeyedDetector<BaselineState, BaselineParam
     const lastObserved = o.lastObserved === null ? null : decode.number(o.lastObserved, 'lastObserved');
     // Every reset that sets lastObserved also puts a value in the window.
     if (lastObserved !== null && values.length === 0) throw new Error('window is empty although lastObserved is set');
-    const window = new SortedWindow(this.params.maxHistory);
-    for (const v of values) window.push(v);
-    return { lastObserved, window, lastResult: decode.nullableNumber(o.lastResult, 'lastResult') };
+    const st = new BaselineState(this.maxHistory);
+    for (const v of values) st.push(v);
+    const lastResult = decode.nullableNumber(o.lastResult, 'lastResult');
+    if (lastObserved !== null) {
+      st.observed = true;
+      st.buf[LAST_OBSERVED] = lastObserved;
+    }
+    if (lastResult !== null) {
+      st.hasResult = true;
+      st.buf[LAST_RESULT] = lastResult;
+    }
+    return st;
   }
 }
 

@@ -84,16 +84,18 @@ const PROB = 2;
 const START = 3;
 
 /**
- * The list of runs in one Float64Array. Capacity is maxHistory + 1 so that an advance can
- * prepend before squashing; buffers are swapped rather than copied.
+ * The list of runs in one Float64Array of `capacity` (= maxHistory) runs. An advance never
+ * needs room for more: the run the squash would drop is folded in on the fly.
  */
 export class RunList {
   readonly data: Float64Array;
   length = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(capacity: number) {
     this.data = new Float64Array(capacity * STRIDE);
   }
+
+  get capacity(): number { return this.data.length / STRIDE; }
 
   mean(i: number): number { return this.data[i * STRIDE + MEAN]; }
   variance(i: number): number { return this.data[i * STRIDE + VARIANCE]; }
@@ -102,34 +104,16 @@ export class RunList {
 }
 
 /**
- * argMaxSkipNewest (D4) over the runs' probabilities: index of the first maximum over
+ * argMaxSkipNewest (D4) of pdf(run, y) over the (updated) runs: index of the first maximum over
  * 1..len−1, or 0 for a list of at most one run. A NaN only wins at index 1 (`>` is false).
  */
-function mostLikely(runs: RunList): number {
-  const len = runs.length;
-  if (len <= 1) return 0;
-  const d = runs.data;
-  let best = 1;
-  let bestValue = d[STRIDE + PROB];
-  for (let i = 2; i < len; i++) {
-    const v = d[i * STRIDE + PROB];
-    if (v > bestValue) {
-      best = i;
-      bestValue = v;
-    }
-  }
-  return best;
-}
-
-/** argMaxSkipNewest (D4) of pdf(run, y) over the (updated) runs. */
 function bestExplaining(runs: RunList, y: number): number {
   const len = runs.length;
   if (len <= 1) return 0;
   const d = runs.data;
   let best = 1;
   let bestValue = pdf(d[STRIDE + MEAN], d[STRIDE + VARIANCE], y);
-  for (let i = 2; i < len; i++) {
-    const o = i * STRIDE;
+  for (let i = 2, o = 2 * STRIDE; i < len; i++, o += STRIDE) {
     const v = pdf(d[o + MEAN], d[o + VARIANCE], y);
     if (v > bestValue) {
       best = i;
@@ -153,45 +137,73 @@ function longestRun(runs: RunList): number {
  * One Bayesian update (§3.2 `advance`): every run absorbs y and is weighted by how well it
  * explained y; a new run starts at `time` with the hazard mass; the two oldest runs merge
  * beyond maxHistory; probabilities are normalised. Reads `src`, writes `dst` (distinct).
+ *
+ * src holds at most maxHistory runs, so at most one squash happens, and then only when
+ * src is full: the oldest run's absorbed dist would be dropped by it, so only its probability
+ * is computed, and added to the second-oldest's exactly as the squash would. Every other
+ * value goes through the same operations in the same order as the spec's pseudocode.
+ *
+ * Returns argMaxSkipNewest (D4) of the normalised probabilities (step 6's ml), found while
+ * dividing: the first maximum over 1..len−1, 0 for at most one run; a NaN only wins at 1.
  */
-function advance(src: RunList, dst: RunList, y: number, time: number, maxHistory: number): void {
+function advance(src: RunList, dst: RunList, y: number, time: number, maxHistory: number): number {
   const s = src.data;
   const d = dst.data;
   const n = src.length;
+  const squash = n >= maxHistory;
+  const kept = squash ? n - 1 : n;
   let carry = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * STRIDE;
+  let o = 0;
+  for (let k = 1; k <= kept; k++, o += STRIDE) {
+    // Run i = k − 1 at offset o absorbs y with k = i + 1 and moves to offset o + STRIDE.
     const mean = s[o + MEAN];
     const variance = s[o + VARIANCE];
     const pp = pdf(mean, variance, y) * s[o + PROB];
     carry += pp * HAZARD;
-    const k = i + 1;
     const m2 = absorbedMean(mean, y, k);
-    const q = o + STRIDE;
-    d[q + MEAN] = m2;
-    d[q + VARIANCE] = absorbedVariance(mean, variance, y, k, m2);
-    d[q + PROB] = pp * KEEP;
-    d[q + START] = s[o + START];
+    d[o + STRIDE + MEAN] = m2;
+    d[o + STRIDE + VARIANCE] = absorbedVariance(mean, variance, y, k, m2);
+    d[o + STRIDE + PROB] = pp * KEEP;
+    d[o + STRIDE + START] = s[o + START];
+  }
+  let dropped = 0;
+  if (squash) {
+    const pp = pdf(s[o + MEAN], s[o + VARIANCE], y) * s[o + PROB];
+    carry += pp * HAZARD;
+    dropped = pp * KEEP;
   }
   const m0 = absorbedMean(INIT_MEAN, y, 1);
   d[MEAN] = m0;
   d[VARIANCE] = absorbedVariance(INIT_MEAN, INIT_VARIANCE, y, 1, m0);
   d[PROB] = carry;
   d[START] = time;
-  let len = n + 1;
-  while (len > maxHistory) {
-    // Squash: the second-oldest keeps its dist and start and takes the oldest's probability.
-    d[(len - 2) * STRIDE + PROB] = d[(len - 2) * STRIDE + PROB] + d[(len - 1) * STRIDE + PROB];
-    len--;
-  }
+  // Squash: the second-oldest (now at offset o) keeps its dist and start and takes the oldest's probability.
+  if (squash) d[o + PROB] = d[o + PROB] + dropped;
+  const len = squash ? n : n + 1;
   dst.length = len;
+  const end = len * STRIDE;
   let total = 0;
-  for (let i = 0; i < len; i++) total += d[i * STRIDE + PROB];
+  for (let q = PROB; q < end; q += STRIDE) total += d[q];
   if (total === 0) {
-    for (let i = 0; i < len; i++) d[i * STRIDE + PROB] = i === 0 ? 1 : 0;
-  } else {
-    for (let i = 0; i < len; i++) d[i * STRIDE + PROB] /= total;
+    d[PROB] = 1;
+    for (let q = STRIDE + PROB; q < end; q += STRIDE) d[q] = 0;
+    return len <= 1 ? 0 : 1;
   }
+  d[PROB] /= total;
+  if (len <= 1) return 0;
+  let best = 1;
+  const bestStart = STRIDE + PROB;
+  let bestValue = d[bestStart] / total;
+  d[bestStart] = bestValue;
+  for (let i = 2, q = bestStart + STRIDE; i < len; i++, q += STRIDE) {
+    const v = d[q] / total;
+    d[q] = v;
+    if (v > bestValue) {
+      best = i;
+      bestValue = v;
+    }
+  }
+  return best;
 }
 
 interface ChangepointState {
@@ -200,8 +212,12 @@ interface ChangepointState {
   /** Not cleared by a reset. */
   lastEventTime: number | null;
   runs: RunList;
-  /** The runs as they were when the anomaly count was last 0, restored after an outlier. */
-  normalRuns: RunList;
+  /**
+   * The runs as they were when the anomaly count was last 0, restored after an outlier. Only
+   * read while ca > 0 (at ca = 0 step 4 replaces it before any use), so it is held exactly
+   * then: null whenever ca = 0 after a step, its buffer back in the detector's spare pool.
+   */
+  normalRuns: RunList | null;
   /** The "old regime" reported in an event: mean of its dist, and its start (FAKE: 0, epoch). */
   compositeMean: number;
   compositeStart: number;
@@ -213,31 +229,75 @@ interface ChangepointState {
   pml: number;
 }
 
+/**
+ * Spare run buffers: every TRIM_INTERVAL steps the pool drops the spares it did not need during
+ * the interval (its low-water mark), keeping at least MIN_SPARE.
+ */
+const TRIM_INTERVAL = 16384;
+const MIN_SPARE = 2;
+
 export class ChangepointDetector extends KeyedDetector<ChangepointState, ChangepointParams> {
   readonly eventType = 'changepoint_events';
   protected readonly stateVersion = 1;
   private readonly purgeMs: number;
   private readonly minIntervalMs: number;
-  /** Shared advance target; swapped with a stream's runs, so each stream always owns two buffers. */
-  private scratch: RunList;
+  /**
+   * Run buffers no stream holds. A stream holds one buffer (runs), and a second (normalRuns)
+   * only while an anomaly streak is pending; advances write into a spare and give the replaced
+   * buffer back. A buffer is in at most one place: here, or one stream's runs or normalRuns.
+   */
+  private readonly spare: RunList[] = [];
+  /** Fewest spares since the last trim; that many were not needed. */
+  private lowWater = 0;
+  private untilTrim = TRIM_INTERVAL;
 
   constructor(params: ChangepointParams) {
     super(params);
     this.purgeMs = params.inactivityPurgeTime * 1000;
     this.minIntervalMs = params.minimumEventInterval * 1000;
-    this.scratch = this.newRuns();
+    this.spare.push(this.newRuns());
   }
 
   private newRuns(): RunList {
-    return new RunList(this.params.maxHistory + 1);
+    return new RunList(this.params.maxHistory);
+  }
+
+  /** A buffer no stream holds; its contents are stale, its length is not reset. */
+  private take(): RunList {
+    const runs = this.spare.pop();
+    if (runs === undefined) {
+      this.lowWater = 0;
+      return this.newRuns();
+    }
+    if (this.spare.length < this.lowWater) this.lowWater = this.spare.length;
+    return runs;
+  }
+
+  /**
+   * Give back a buffer its stream no longer holds (the caller drops its reference). The pool
+   * never holds more than one spare per stream (plus MIN_SPARE), so a detector never holds
+   * more than two buffers per stream; extra ones are left to the GC.
+   */
+  private give(runs: RunList): void {
+    if (this.spare.length < this.states.size + MIN_SPARE) this.spare.push(runs);
+  }
+
+  /** Drop the spares that went unused since the last trim, the longest-unused first. */
+  private trim(): void {
+    this.untilTrim = TRIM_INTERVAL;
+    const excess = Math.min(this.lowWater, this.spare.length - MIN_SPARE);
+    if (excess > 0) this.spare.splice(0, excess);
+    this.lowWater = this.spare.length;
   }
 
   protected newState(): ChangepointState {
+    const runs = this.take();
+    runs.length = 0;
     return {
       lastObserved: null,
       lastEventTime: null,
-      runs: this.newRuns(),
-      normalRuns: this.newRuns(),
+      runs,
+      normalRuns: null,
       compositeMean: INIT_MEAN,
       compositeStart: 0,
       ca: 0,
@@ -246,10 +306,32 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
     };
   }
 
-  /** §3.2 reset(m): lastEventTime survives. */
+  /** Forgetting a stream gives its buffers back to the pool. */
+  override reset(key?: string): void {
+    const st = key === undefined ? undefined : this.states.get(key);
+    super.reset(key);
+    if (st !== undefined) {
+      this.give(st.runs);
+      if (st.normalRuns !== null) this.give(st.normalRuns);
+    }
+    this.fitSpares();
+  }
+
+  override loadState(snapshot: unknown): void {
+    super.loadState(snapshot);
+    this.fitSpares();
+  }
+
+  /** Keep at most one spare per stream (plus MIN_SPARE) after streams went away. */
+  private fitSpares(): void {
+    const limit = this.states.size + MIN_SPARE;
+    if (this.spare.length > limit) this.spare.length = limit;
+    if (this.lowWater > limit) this.lowWater = limit;
+  }
+
+  /** §3.2 reset(m): lastEventTime survives. normalRuns is released by step() (ca = 0). */
   private resetState(st: ChangepointState, time: number): void {
     st.runs.length = 0;
-    st.normalRuns.length = 0;
     st.compositeMean = INIT_MEAN;
     st.compositeStart = 0;
     st.ca = 0;
@@ -258,15 +340,19 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
     st.lastObserved = time;
   }
 
-  /** runs = advance(from, m), through the scratch buffer. */
-  private advanceInto(st: ChangepointState, from: RunList, y: number, time: number): void {
-    const target = this.scratch;
-    advance(from, target, y, time, this.params.maxHistory);
-    this.scratch = st.runs;
-    st.runs = target;
+  protected step(st: ChangepointState, s: Sample): readonly DetectorEvent[] {
+    const events = this.update(st, s);
+    // ca = 0: step 4 of the next update replaces normalRuns before reading it.
+    if (st.ca === 0 && st.normalRuns !== null) {
+      this.give(st.normalRuns);
+      st.normalRuns = null;
+    }
+    if (--this.untilTrim === 0) this.trim();
+    return events;
   }
 
-  protected step(st: ChangepointState, s: Sample): readonly DetectorEvent[] {
+  /** §3.2 steps 1–9. On entry normalRuns is held iff ca > 0. */
+  private update(st: ChangepointState, s: Sample): readonly DetectorEvent[] {
     const p = this.params;
     // 1. Inactivity purge; the measurement only initialises.
     if (st.lastObserved === null || (this.purgeMs !== 0 && s.time - st.lastObserved > this.purgeMs)) {
@@ -277,11 +363,14 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
     if (s.time >= st.lastObserved) st.lastObserved = s.time;
     if (s.value === null) return NO_EVENTS; // C2: lossiness itself is not checked
     const y = s.value;
+    const runs = st.runs;
     // 3.
-    if (st.pml >= st.runs.length) st.pml = st.runs.length - 1;
+    if (st.pml >= runs.length) st.pml = runs.length - 1;
     // 4–5. Remember the runs as "normal" and refresh the composite while no anomaly is pending.
+    const next = this.take();
+    let normal: RunList;
+    let ml: number;
     if (st.ca === 0) {
-      const runs = st.runs;
       if (runs.length > 0) {
         st.compositeMean = runs.mean(longestRun(runs));
         // pml is −1 only if the first value after a reset was absorbed as normal, which needs
@@ -291,25 +380,26 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
         st.compositeMean = INIT_MEAN;
         st.compositeStart = 0;
       }
-      // normalRuns = copy(runs): swap instead, then advance from the kept copy into the old buffer.
-      st.runs = st.normalRuns;
+      // normalRuns = copy(runs): the old buffer itself becomes normalRuns, unchanged.
+      ml = advance(runs, next, y, s.time, p.maxHistory);
+      normal = runs;
       st.normalRuns = runs;
-      advance(runs, st.runs, y, s.time, p.maxHistory);
     } else {
-      this.advanceInto(st, st.runs, y, s.time);
+      ml = advance(runs, next, y, s.time, p.maxHistory);
+      this.give(runs);
+      normal = st.normalRuns!; // held while ca > 0
     }
-    // 6.
-    const ml = mostLikely(st.runs);
-    // 7.
+    st.runs = next;
+    // 6. ml was found by advance. 7.
     if (ml !== st.pml) {
       st.ca++;
-      if (bestExplaining(st.runs, y) === st.runs.length - 1) {
+      if (bestExplaining(next, y) === next.length - 1) {
         // Best explained by the oldest eligible run (D4: E = len − 1): looks normal.
         st.cno++;
         if (st.cno > p.ignoreOutlierNormalCount) {
           st.ca = 0;
           st.cno = 0;
-          this.advanceInto(st, st.normalRuns, y, s.time);
+          advance(normal, next, y, s.time, p.maxHistory); // normal is released by step()
           return NO_EVENTS; // pml deliberately not updated
         }
       } else {
@@ -344,30 +434,42 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
     return events;
   }
 
+  /** normalRuns is stored only while it is held (ca > 0). */
   protected encodeState(st: ChangepointState): unknown {
-    return {
+    const out: Record<string, unknown> = {
       lastObserved: st.lastObserved,
       lastEventTime: st.lastEventTime,
       runs: encodeRuns(st.runs),
-      normalRuns: encodeRuns(st.normalRuns),
-      compositeMean: encodeDouble(st.compositeMean),
-      compositeStart: st.compositeStart,
-      ca: st.ca,
-      cno: st.cno,
-      pml: st.pml,
     };
+    if (st.normalRuns !== null) out.normalRuns = encodeRuns(st.normalRuns);
+    out.compositeMean = encodeDouble(st.compositeMean);
+    out.compositeStart = st.compositeStart;
+    out.ca = st.ca;
+    out.cno = st.cno;
+    out.pml = st.pml;
+    return out;
   }
 
+  /**
+   * Accepts normalRuns present or absent while ca = 0 (older saves always store it; it is
+   * checked, then dropped), and requires it while ca > 0.
+   */
   protected decodeState(json: unknown): ChangepointState {
     const o = decode.object(json);
+    const ca = count(o.ca, 'ca', 0);
+    const runs = this.decodeRuns(o.runs, 'runs');
+    let normalRuns: RunList | null = null;
+    if (o.normalRuns !== undefined) normalRuns = this.decodeRuns(o.normalRuns, 'normalRuns');
+    else if (ca > 0) throw new Error('normalRuns is required while ca > 0');
+    if (ca === 0) normalRuns = null;
     return {
       lastObserved: o.lastObserved === null ? null : finite(o.lastObserved, 'lastObserved'),
       lastEventTime: o.lastEventTime === null ? null : finite(o.lastEventTime, 'lastEventTime'),
-      runs: this.decodeRuns(o.runs, 'runs'),
-      normalRuns: this.decodeRuns(o.normalRuns, 'normalRuns'),
+      runs,
+      normalRuns,
       compositeMean: decode.double(o.compositeMean, 'compositeMean'),
       compositeStart: finite(o.compositeStart, 'compositeStart'),
-      ca: count(o.ca, 'ca', 0),
+      ca,
       cno: count(o.cno, 'cno', 0),
       pml: count(o.pml, 'pml', -1),
     };
@@ -400,7 +502,7 @@ export class ChangepointDetector extends KeyedDetector<ChangepointState, Changep
 function encodeRuns(runs: RunList): unknown {
   const cols = (field: number): Array<number | string> => {
     const out = new Array<number | string>(runs.length);
-    for (let i = 0; i < runs.length; i++) out[i] = encodeDouble(runs.data[i * STRIDE + field]);
+    for (let i = 0, q = field; i < runs.length; i++, q += STRIDE) out[i] = encodeDouble(runs.data[q]);
     return out;
   };
   return { mean: cols(MEAN), variance: cols(VARIANCE), prob: cols(PROB), start: cols(START) };

@@ -9,6 +9,7 @@ import { ParamSet } from '../params';
 import { changeMagnitudeSeverity } from '../severity';
 import type { DetectorDefinition } from './definition';
 import { KeyedDetector, decode, encodeDouble } from './keyed';
+import { doubles, smallInt } from './ring';
 import { NO_EVENTS, Sample } from './types';
 
 /** Distdiff parameters (§10.4, C4). */
@@ -122,20 +123,20 @@ export function ksDistance(o: ArrayLike<number>, n: ArrayLike<number>, r: number
   return ksDistanceRange(o, 0, o.length, n, 0, n.length, r);
 }
 
-function sumRange(a: Float64Array, from: number, to: number): number {
+function sumRange(a: ArrayLike<number>, from: number, to: number): number {
   let s = 0;
   for (let i = from; i < to; i++) s += a[i];
   return s;
 }
 
 /** D5 identity: the same value at every index of a[aFrom..) and b[bFrom..), `count` long. */
-function sameValues(a: Float64Array, aFrom: number, b: Float64Array, bFrom: number, count: number): boolean {
+function sameValues(a: ArrayLike<number>, aFrom: number, b: ArrayLike<number>, bFrom: number, count: number): boolean {
   for (let i = 0; i < count; i++) if (!sameDouble(a[aFrom + i], b[bFrom + i])) return false;
   return true;
 }
 
 /** Insert v into the ascending run a[base..base+len), which has room for one more. */
-function sortedInsert(a: Float64Array, base: number, len: number, v: number): void {
+function sortedInsert(a: number[], base: number, len: number, v: number): void {
   let i = base + len;
   while (i > base && javaCompare(a[i - 1], v) > 0) {
     a[i] = a[i - 1];
@@ -145,7 +146,7 @@ function sortedInsert(a: Float64Array, base: number, len: number, v: number): vo
 }
 
 /** Replace one occurrence of `out` by v in the ascending run a[base..base+len), in one pass. */
-function sortedReplace(a: Float64Array, base: number, len: number, out: number, v: number): void {
+function sortedReplace(a: number[], base: number, len: number, out: number, v: number): void {
   let lo = base;
   let hi = base + len;
   while (lo < hi) {
@@ -167,30 +168,47 @@ function sortedReplace(a: Float64Array, base: number, len: number, out: number, 
   a[i] = v;
 }
 
+/** Slot of DistdiffState.buf before the value ring (sequential variant only). */
+const LAST_OBSERVED = 0;
+/** Where the value ring starts in DistdiffState.buf. */
+const RING = 1;
+
 /**
- * The value history both variants keep, in one Float64Array to keep per-stream state small:
- * a ring of the last 2R values (the first R of them are `older`, the rest `recent`), sorted
- * copies of both halves (so an update costs O(R) shifts, not two sorts), and a ring of times.
+ * One stream of either variant. The value history lives in one packed double array to keep
+ * per-stream state small and local: lastObserved, a ring of the last 2R values (the first
+ * R of them are `older`, the rest `recent`), sorted copies of both halves (so an update
+ * costs O(R) shifts, not two sorts), and a ring of times.
  */
-class History {
-  readonly buf: Float64Array;
+class DistdiffState {
+  readonly r: number;
+  readonly timeCapacity: number;
+  readonly buf: number[];
+  /** Where the sorted older half starts in buf. */
+  readonly olderBase: number;
+  /** Where the sorted recent half starts in buf. */
+  readonly recentBase: number;
+  /** Where the time ring starts in buf. */
+  private readonly timeBase: number;
   private vStart = 0;
   private vLen = 0;
   private tStart = 0;
   private tLen = 0;
+  /** An event was emitted and the sets have not yet become similar again. */
+  inEvent = false;
+  /** Sequential: buf[LAST_OBSERVED] holds the newest time seen (never moves back); false: the next sample resets. */
+  observed = false;
+  /** Windowed: adjacent arrival pairs going back in time; 0 means arrival order is time order. */
+  inversions = 0;
+  /** Windowed: admitted arrivals since the window last fired. */
+  sinceFire = 0;
 
-  constructor(readonly r: number, readonly timeCapacity: number) {
-    this.buf = new Float64Array(4 * r + timeCapacity);
-  }
-
-  /** Where the sorted older half starts in buf. */
-  get olderBase(): number {
-    return 2 * this.r;
-  }
-
-  /** Where the sorted recent half starts in buf. */
-  get recentBase(): number {
-    return 3 * this.r;
+  constructor(r: number, timeCapacity: number) {
+    this.r = r = smallInt(r);
+    this.timeCapacity = timeCapacity = smallInt(timeCapacity);
+    this.buf = doubles(RING + 4 * r + this.timeCapacity);
+    this.olderBase = RING + 2 * r;
+    this.recentBase = RING + 3 * r;
+    this.timeBase = RING + 4 * r;
   }
 
   /** Both halves hold R values. */
@@ -206,14 +224,18 @@ class History {
     return this.tLen;
   }
 
-  /** The i-th value in arrival order (older first). */
+  /** The i-th value in arrival order (older first), 0 ≤ i < 2R. */
   value(i: number): number {
-    return this.buf[(this.vStart + i) % (2 * this.r)];
+    let idx = this.vStart + i;
+    if (idx >= 2 * this.r) idx -= 2 * this.r;
+    return this.buf[RING + idx];
   }
 
-  /** The i-th stored time, oldest first. */
+  /** The i-th stored time, oldest first, 0 ≤ i < timeCapacity. */
   time(i: number): number {
-    return this.buf[4 * this.r + ((this.tStart + i) % this.timeCapacity)];
+    let idx = this.tStart + i;
+    if (idx >= this.timeCapacity) idx -= this.timeCapacity;
+    return this.buf[this.timeBase + idx];
   }
 
   push(v: number): void {
@@ -222,38 +244,43 @@ class History {
     const a = this.buf;
     const len = this.vLen;
     if (len < r) {
-      sortedInsert(a, 3 * r, len, v);
+      sortedInsert(a, this.recentBase, len, v);
     } else {
       // The oldest recent value moves to older; when full the oldest older value drops out.
       const moved = this.value(len - r);
-      sortedReplace(a, 3 * r, r, moved, v);
-      if (len < cap) sortedInsert(a, 2 * r, len - r, moved);
-      else sortedReplace(a, 2 * r, r, this.value(0), moved);
+      sortedReplace(a, this.recentBase, r, moved, v);
+      if (len < cap) sortedInsert(a, this.olderBase, len - r, moved);
+      else sortedReplace(a, this.olderBase, r, this.value(0), moved);
     }
     if (len < cap) {
-      a[(this.vStart + len) % cap] = v;
+      let idx = this.vStart + len;
+      if (idx >= cap) idx -= cap;
+      a[RING + idx] = v;
       this.vLen++;
     } else {
-      a[this.vStart] = v;
-      this.vStart = (this.vStart + 1) % cap;
+      a[RING + this.vStart] = v;
+      this.vStart = this.vStart + 1 === cap ? 0 : this.vStart + 1;
     }
   }
 
   /** Append a time; returns the one dropped when the ring was full, else NaN. */
   pushTime(t: number): number {
-    const base = 4 * this.r;
+    const base = this.timeBase;
     const cap = this.timeCapacity;
     if (this.tLen < cap) {
-      this.buf[base + ((this.tStart + this.tLen) % cap)] = t;
+      let idx = this.tStart + this.tLen;
+      if (idx >= cap) idx -= cap;
+      this.buf[base + idx] = t;
       this.tLen++;
       return NaN;
     }
     const dropped = this.buf[base + this.tStart];
     this.buf[base + this.tStart] = t;
-    this.tStart = (this.tStart + 1) % cap;
+    this.tStart = this.tStart + 1 === cap ? 0 : this.tStart + 1;
     return dropped;
   }
 
+  /** Forget the values and times. */
   clear(): void {
     this.vStart = 0;
     this.vLen = 0;
@@ -273,74 +300,84 @@ class History {
     return out;
   }
 
-  static restore(r: number, timeCapacity: number, values: readonly number[], times: readonly number[]): History {
+  static restore(r: number, timeCapacity: number, values: readonly number[], times: readonly number[]): DistdiffState {
     if (values.length > 2 * r) throw new Error('more than 2 × recentsCount values');
     if (times.length > timeCapacity) throw new Error(`more than ${timeCapacity} times`);
     if (!times.every(Number.isFinite)) throw new Error('times must be finite');
-    const h = new History(r, timeCapacity);
+    const h = new DistdiffState(r, timeCapacity);
     for (const v of values) h.push(v);
     for (const t of times) h.pushTime(t);
     return h;
   }
 }
 
-interface EpisodeState {
-  /** An event was emitted and the sets have not yet become similar again. */
-  inEvent: boolean;
-}
-
 /** What both variants share: the z / severity / inEvent judgement of §3.3 steps 6–10. */
-abstract class DistdiffBase<S extends EpisodeState, P extends DistdiffParams> extends KeyedDetector<S, P> {
+abstract class DistdiffBase<P extends DistdiffParams> extends KeyedDetector<DistdiffState, P> {
   readonly eventType = 'distdiff_events';
   private readonly windowedTag: string;
+  protected readonly r: number;
+  private readonly d: number;
+  /** recentsCount − 2 · dropExtremeN: the compared values of each set. */
+  private readonly size: number;
+  private readonly zThreshold: number;
+  private readonly halfZThreshold: number;
+  private readonly minimumChange: number;
 
   constructor(params: P, windowed: boolean) {
     super(params);
     this.windowedTag = windowed ? 'true' : 'false';
+    this.r = smallInt(params.recentsCount);
+    this.d = smallInt(params.dropExtremeN);
+    this.size = smallInt(params.recentsCount - 2 * params.dropExtremeN);
+    this.zThreshold = params.zThreshold;
+    this.halfZThreshold = params.zThreshold / 2;
+    this.minimumChange = params.minimumChange;
   }
 
-  /** Judge two ascending sets of R values: older at o[oBase..), recent at n[nBase..). */
+  /**
+   * Judge two ascending sets of R values: older at o[oBase..), recent at n[nBase..). An event
+   * is stamped with st.time(newest), its latency measured back to st.time(olderNewest):
+   * indices rather than times, as doubles passed to a function that is not inlined are boxed.
+   */
   protected judge(
-    st: S, o: Float64Array, oBase: number, n: Float64Array, nBase: number,
-    s: Sample, time: number, latency: number,
+    st: DistdiffState, o: number[], oBase: number, n: number[], nBase: number,
+    s: Sample, newest: number, olderNewest: number,
   ): readonly DetectorEvent[] {
-    const p = this.params;
-    const d = p.dropExtremeN;
-    const size = p.recentsCount - 2 * d;
-    const oFrom = oBase + d;
-    const nFrom = nBase + d;
-    const z = ksDistanceRange(o, oFrom, oFrom + size, n, nFrom, nFrom + size, p.recentsCount);
+    const size = this.size;
+    const oFrom = oBase + this.d;
+    const nFrom = nBase + this.d;
+    const z = ksDistanceRange(o, oFrom, oFrom + size, n, nFrom, nFrom + size, this.r);
     const identical = sameValues(o, oFrom, n, nFrom, size);
     let events = NO_EVENTS;
-    if (!st.inEvent && !(z < p.zThreshold) && !identical) {
+    if (!st.inEvent && !(z < this.zThreshold) && !identical) {
       const so = sumRange(o, oFrom, oFrom + size);
       const sn = sumRange(n, nFrom, nFrom + size);
       const severity = this.severity(so, sn, o[oFrom + size - 1] - o[oFrom], n[nFrom + size - 1] - n[nFrom], size);
       if (severity !== null) {
         const mo = so / size;
         const mn = sn / size;
+        const time = st.time(newest);
         events = [{
           eventType: this.eventType,
           stream: s.stream,
           severity,
           time,
-          detectionLatency: latency,
+          detectionLatency: time - st.time(olderNewest),
           description: `Distribution of ${s.kind} has changed. Mean has ${mo < mn ? 'increased' : 'decreased'} from ${fmtD(mo)} to ${fmtD(mn)}`,
           tags: { windowed: this.windowedTag },
         }];
         st.inEvent = true;
       }
     }
-    if (z < p.zThreshold / 2 || identical) st.inEvent = false;
+    if (z < this.halfZThreshold || identical) st.inEvent = false;
     return events;
   }
 
   /** eventSeverity's gates after the z and identity checks (sums, ranges); null = no event. */
   private severity(so: number, sn: number, ro: number, rn: number, size: number): number | null {
-    const p = this.params;
     const factor = so > sn ? so / sn : sn / so;
     // The sum difference is compared with a count: netevmon legacy, kept.
-    if (factor < p.minimumChange || Math.abs(so - sn) < p.recentsCount) return null;
+    if (factor < this.minimumChange || Math.abs(so - sn) < this.r) return null;
     const mo = so / size;
     const mn = sn / size;
     if (rn > 0.25 * ro && Math.abs(mo - mn) < 2 * ro) return null;
@@ -349,15 +386,11 @@ abstract class DistdiffBase<S extends EpisodeState, P extends DistdiffParams> ex
   }
 }
 
-interface SequentialState extends EpisodeState {
-  /** Newest measurement time seen (never moves back), or null: the next sample resets. */
-  lastObserved: number | null;
-  /** Values, and the times of the last R+1 of them: time(0) is the newest older member. */
-  history: History;
-}
-
-/** The sequential variant (DistDiffDetector), tagged windowed=false. */
-export class DistDiffDetector extends DistdiffBase<SequentialState, DistdiffParams> {
+/**
+ * The sequential variant (DistDiffDetector), tagged windowed=false. Its time ring holds the
+ * last R+1 times: time(0) is the newest older member's.
+ */
+export class DistDiffDetector extends DistdiffBase<DistdiffParams> {
   protected readonly stateVersion = 1;
   private readonly purgeMs: number;
 
@@ -366,125 +399,130 @@ export class DistDiffDetector extends DistdiffBase<SequentialState, DistdiffPara
     this.purgeMs = params.inactivityPurgeTime * 1000;
   }
 
-  protected newState(): SequentialState {
-    const r = this.params.recentsCount;
-    return { lastObserved: null, history: new History(r, r + 1), inEvent: false };
+  protected newState(): DistdiffState {
+    return new DistdiffState(this.r, this.r + 1);
   }
 
-  protected step(st: SequentialState, s: Sample): readonly DetectorEvent[] {
-    if (st.lastObserved === null || (this.purgeMs !== 0 && s.time - st.lastObserved > this.purgeMs)) {
+  protected step(st: DistdiffState, s: Sample): readonly DetectorEvent[] {
+    const buf = st.buf;
+    if (!st.observed || (this.purgeMs !== 0 && s.time - buf[LAST_OBSERVED] > this.purgeMs)) {
       this.resetWith(st, s);
       return NO_EVENTS;
     }
-    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (s.time >= buf[LAST_OBSERVED]) buf[LAST_OBSERVED] = s.time;
     // Only a missing value is skipped: a lossy measurement with a value is used.
     if (s.value === null) return NO_EVENTS;
-    const h = st.history;
-    h.push(s.value);
-    h.pushTime(s.time);
-    if (!h.full) return NO_EVENTS;
-    return this.judge(st, h.buf, h.olderBase, h.buf, h.recentBase, s, s.time, s.time - h.time(0));
+    st.push(s.value);
+    st.pushTime(s.time);
+    if (!st.full) return NO_EVENTS;
+    // The newest time, at index R, is s.time; index 0 is the newest older member's.
+    return this.judge(st, buf, st.olderBase, buf, st.recentBase, s, this.r, 0);
   }
 
   /**
    * A lossy reset point (or one without a value, which Streamevmon could not handle) only
    * clears lastObserved, so the next measurement resets again.
    */
-  private resetWith(st: SequentialState, s: Sample): void {
+  private resetWith(st: DistdiffState, s: Sample): void {
     if (s.lossy || s.value === null) {
-      st.lastObserved = null;
+      st.observed = false;
       return;
     }
-    st.lastObserved = s.time;
-    st.history.clear();
-    st.history.push(s.value);
-    st.history.pushTime(s.time);
+    st.observed = true;
+    st.buf[LAST_OBSERVED] = s.time;
+    st.clear();
+    st.push(s.value);
+    st.pushTime(s.time);
     st.inEvent = false;
   }
 
-  protected encodeState(st: SequentialState): unknown {
+  protected encodeState(st: DistdiffState): unknown {
     return {
-      lastObserved: st.lastObserved,
-      values: st.history.values().map(encodeDouble),
-      times: st.history.times(),
+      lastObserved: st.observed ? st.buf[LAST_OBSERVED] : null,
+      values: st.values().map(encodeDouble),
+      times: st.times(),
       inEvent: st.inEvent,
     };
   }
 
-  protected decodeState(json: unknown): SequentialState {
+  protected decodeState(json: unknown): DistdiffState {
     const o = decode.object(json);
-    const r = this.params.recentsCount;
+    const r = this.r;
     const values = decode.numberArray(o.values, 'values');
     const times = decode.numberArray(o.times, 'times');
     if (times.length !== Math.min(r + 1, values.length)) throw new Error('times does not match the values');
-    return {
-      lastObserved: o.lastObserved === null ? null : decode.number(o.lastObserved, 'lastObserved'),
-      history: History.restore(r, r + 1, values, times),
-      inEvent: decode.boolean(o.inEvent, 'inEvent'),
-    };
+    const lastObserved = o.lastObserved === null ? null : decode.number(o.lastObserved, 'lastObserved');
+    const st = DistdiffState.restore(r, r + 1, values, times);
+    st.inEvent = decode.boolean(o.inEvent, 'inEvent');
+    if (lastObserved !== null) {
+      st.observed = true;
+      st.buf[LAST_OBSERVED] = lastObserved;
+    }
+    return st;
   }
-}
-
-interface WindowedState extends EpisodeState {
-  /** The last 2R admitted values and their times, in arrival order. */
-  history: History;
-  /** Adjacent arrival pairs going back in time: 0 means arrival order is time order. */
-  inversions: number;
-  /** Admitted arrivals since the window last fired. */
-  sinceFire: number;
 }
 
 /**
  * The windowed variant (WindowedDistDiffDetector), tagged windowed=true: a per-key count
- * window of 2R admitted arrivals evaluated every `windowSlide` arrivals. No purge, no reset.
+ * window of 2R admitted arrivals (values and times) evaluated every `windowSlide` arrivals.
+ * No purge, no reset.
  */
-export class WindowedDistDiffDetector extends DistdiffBase<WindowedState, WindowedDistdiffParams> {
+export class WindowedDistDiffDetector extends DistdiffBase<WindowedDistdiffParams> {
   protected readonly stateVersion = 1;
+  private readonly windowSlide: number;
   // Scratch for windows whose arrivals are out of time order (shared: processing is synchronous).
   private readonly order: Int32Array;
   private readonly scratch: Float64Array;
+  /** The two halves of scratch, sorted in place. */
+  private readonly scratchOlder: Float64Array;
+  private readonly scratchRecent: Float64Array;
+  /** The sorted scratch copied to a packed double array, the kind judge sees from the states. */
+  private readonly sorted: number[];
 
   constructor(params: DistdiffParams, windowSlide: number) {
     super({ ...params, windowSlide }, true);
-    this.order = new Int32Array(2 * params.recentsCount);
-    this.scratch = new Float64Array(2 * params.recentsCount);
+    const r = this.r;
+    this.windowSlide = smallInt(windowSlide);
+    this.order = new Int32Array(2 * r);
+    this.scratch = new Float64Array(2 * r);
+    this.scratchOlder = this.scratch.subarray(0, r);
+    this.scratchRecent = this.scratch.subarray(r);
+    this.sorted = doubles(2 * r);
   }
 
-  protected newState(): WindowedState {
-    const r = this.params.recentsCount;
-    return { history: new History(r, 2 * r), inversions: 0, sinceFire: 0, inEvent: false };
+  protected newState(): DistdiffState {
+    return new DistdiffState(this.r, 2 * this.r);
   }
 
-  protected step(st: WindowedState, s: Sample): readonly DetectorEvent[] {
+  protected step(st: DistdiffState, s: Sample): readonly DetectorEvent[] {
     // C3: a measurement without a value never enters the window (Streamevmon crashed).
     if (s.value === null) return NO_EVENTS;
-    const h = st.history;
-    h.push(s.value);
-    if (h.timeCount > 0 && s.time < h.time(h.timeCount - 1)) st.inversions++;
+    st.push(s.value);
+    if (st.timeCount > 0 && s.time < st.time(st.timeCount - 1)) st.inversions++;
     // NaN (nothing dropped) compares false.
-    if (h.pushTime(s.time) > h.time(0)) st.inversions--;
-    if (++st.sinceFire < this.params.windowSlide) return NO_EVENTS;
+    if (st.pushTime(s.time) > st.time(0)) st.inversions--;
+    if (++st.sinceFire < this.windowSlide) return NO_EVENTS;
     st.sinceFire = 0;
-    if (!h.full) return NO_EVENTS;
-    const r = this.params.recentsCount;
+    if (!st.full) return NO_EVENTS;
+    const r = this.r;
     if (st.inversions === 0) {
       // Arrival order is time order: the halves are exactly older and recent.
-      const newest = h.time(2 * r - 1);
-      return this.judge(st, h.buf, h.olderBase, h.buf, h.recentBase, s, newest, newest - h.time(r - 1));
+      return this.judge(st, st.buf, st.olderBase, st.buf, st.recentBase, s, 2 * r - 1, r - 1);
     }
-    const ord = this.sortByTime(h);
+    const ord = this.sortByTime(st);
     const sc = this.scratch;
-    for (let i = 0; i < 2 * r; i++) sc[i] = h.value(ord[i]);
-    // Each half sorted in place: subarray views share the scratch buffer.
-    sc.subarray(0, r).sort();
-    sc.subarray(r).sort();
+    for (let i = 0; i < 2 * r; i++) sc[i] = st.value(ord[i]);
+    // Each half sorted in place: the subarray views share the scratch buffer.
+    this.scratchOlder.sort();
+    this.scratchRecent.sort();
+    const sorted = this.sorted;
+    for (let i = 0; i < 2 * r; i++) sorted[i] = sc[i];
     // D6/C5: stamped with the newest element; latency back to the newest of the older half.
-    const newest = h.time(ord[2 * r - 1]);
-    return this.judge(st, sc, 0, sc, r, s, newest, newest - h.time(ord[r - 1]));
+    return this.judge(st, sorted, 0, sorted, r, s, ord[2 * r - 1], ord[r - 1]);
   }
 
   /** Stable insertion sort of window positions by time: arrivals are nearly in order. */
-  private sortByTime(h: History): Int32Array {
+  private sortByTime(h: DistdiffState): Int32Array {
     const ord = this.order;
     for (let i = 0; i < ord.length; i++) {
       const t = h.time(i);
@@ -498,33 +536,32 @@ export class WindowedDistDiffDetector extends DistdiffBase<WindowedState, Window
     return ord;
   }
 
-  protected encodeState(st: WindowedState): unknown {
+  protected encodeState(st: DistdiffState): unknown {
     return {
-      values: st.history.values().map(encodeDouble),
-      times: st.history.times(),
+      values: st.values().map(encodeDouble),
+      times: st.times(),
       sinceFire: st.sinceFire,
       inEvent: st.inEvent,
     };
   }
 
-  protected decodeState(json: unknown): WindowedState {
+  protected decodeState(json: unknown): DistdiffState {
     const o = decode.object(json);
-    const r = this.params.recentsCount;
+    const r = this.r;
     const values = decode.numberArray(o.values, 'values');
     const times = decode.numberArray(o.times, 'times');
     if (times.length !== values.length) throw new Error('times does not match the values');
     const sinceFire = decode.number(o.sinceFire, 'sinceFire');
-    if (!Number.isInteger(sinceFire) || sinceFire < 0 || sinceFire >= this.params.windowSlide) {
+    if (!Number.isInteger(sinceFire) || sinceFire < 0 || sinceFire >= this.windowSlide) {
       throw new Error('sinceFire must be an integer below windowSlide');
     }
     let inversions = 0;
     for (let i = 1; i < times.length; i++) if (times[i] < times[i - 1]) inversions++;
-    return {
-      history: History.restore(r, 2 * r, values, times),
-      inversions,
-      sinceFire,
-      inEvent: decode.boolean(o.inEvent, 'inEvent'),
-    };
+    const st = DistdiffState.restore(r, 2 * r, values, times);
+    st.inversions = inversions;
+    st.sinceFire = sinceFire;
+    st.inEvent = decode.boolean(o.inEvent, 'inEvent');
+    return st;
   }
 }
 

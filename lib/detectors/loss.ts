@@ -3,6 +3,7 @@ import { fmtInt } from '../format';
 import { ParamSet } from '../params';
 import type { DetectorDefinition } from './definition';
 import { KeyedDetector, decode } from './keyed';
+import { doubles, smallInt } from './ring';
 import { NO_EVENTS, Sample } from './types';
 
 /** Loss detector parameters (detectors.md §3.4, §10.4). */
@@ -39,12 +40,13 @@ export function lossSeverity(count: number, len: number): number {
 }
 
 /**
- * The FIFO of the last `capacity` (time, lossy) entries, over typed arrays, with the lossy
- * count and the trailing lossy run kept up to date so that a step is O(1) and allocation-free.
+ * The FIFO of the last `capacity` (time, lossy) entries, with the lossy count and the
+ * trailing lossy run kept up to date so that a step is O(1) and allocation-free. One packed
+ * double array holds the times, then the lossy flags as bits, 32 per element.
  */
 export class LossWindow {
-  private readonly times: Float64Array;
-  private readonly lossy: Uint8Array;
+  readonly capacity: number;
+  private readonly buf: number[];
   private start = 0;
   private len = 0;
   /** Lossy entries in the window. */
@@ -52,11 +54,9 @@ export class LossWindow {
   /** Trailing lossy entries, counted from the newest backwards. */
   run = 0;
 
-  constructor(readonly capacity: number) {
-    // One buffer for both arrays: less per-stream overhead than two.
-    const buf = new ArrayBuffer(capacity * 9);
-    this.times = new Float64Array(buf, 0, capacity);
-    this.lossy = new Uint8Array(buf, capacity * 8, capacity);
+  constructor(capacity: number) {
+    this.capacity = smallInt(capacity);
+    this.buf = doubles(this.capacity + ((this.capacity + 31) >>> 5));
   }
 
   get length(): number {
@@ -64,33 +64,52 @@ export class LossWindow {
   }
 
   push(time: number, lossy: boolean): void {
+    const cap = this.capacity;
+    const a = this.buf;
     let slot: number;
-    if (this.len < this.capacity) {
-      slot = (this.start + this.len) % this.capacity;
+    let full = false;
+    if (this.len < cap) {
+      slot = this.start + this.len;
+      if (slot >= cap) slot -= cap;
       this.len++;
     } else {
       slot = this.start;
-      if (this.lossy[slot] === 1) this.count--;
-      this.start = (this.start + 1) % this.capacity;
+      full = true;
+      this.start = slot + 1 === cap ? 0 : slot + 1;
     }
-    this.times[slot] = time;
-    this.lossy[slot] = lossy ? 1 : 0;
+    a[slot] = time;
+    const word = cap + (slot >>> 5);
+    const bit = 1 << (slot & 31);
+    const bits = a[word] | 0;
+    // When the window was full, the slot held the dropped oldest entry.
+    if (full && (bits & bit) !== 0) this.count--;
     if (lossy) {
+      a[word] = bits | bit;
       this.count++;
       // The run can only exceed the window when the dropped oldest entry was part of it.
       this.run = Math.min(this.run + 1, this.len);
     } else {
+      a[word] = bits & ~bit;
       this.run = 0;
     }
   }
 
+  private lossySlot(slot: number): boolean {
+    return ((this.buf[this.capacity + (slot >>> 5)] >>> (slot & 31)) & 1) === 1;
+  }
+
+  private slotOf(i: number): number {
+    const idx = this.start + i;
+    return idx >= this.capacity ? idx - this.capacity : idx;
+  }
+
   /** Time of the i-th entry, oldest first. */
   timeAt(i: number): number {
-    return this.times[(this.start + i) % this.capacity];
+    return this.buf[this.slotOf(i)];
   }
 
   isLossyAt(i: number): boolean {
-    return this.lossy[(this.start + i) % this.capacity] === 1;
+    return this.lossySlot(this.slotOf(i));
   }
 
   /** Entries oldest first, as plain JSON. */
@@ -121,9 +140,19 @@ export class LossWindow {
 export class LossDetector extends KeyedDetector<LossWindow, LossParams> {
   readonly eventType = 'loss_events';
   protected readonly stateVersion = 1;
+  private readonly maxHistory: number;
+  private readonly lossCount: number;
+  private readonly consecutiveCount: number;
+
+  constructor(params: LossParams) {
+    super(params);
+    this.maxHistory = smallInt(params.maxHistory);
+    this.lossCount = smallInt(params.lossCount);
+    this.consecutiveCount = smallInt(params.consecutiveCount);
+  }
 
   protected newState(): LossWindow {
-    return new LossWindow(this.params.maxHistory);
+    return new LossWindow(this.maxHistory);
   }
 
   protected step(w: LossWindow, s: Sample): readonly DetectorEvent[] {
@@ -131,10 +160,9 @@ export class LossDetector extends KeyedDetector<LossWindow, LossParams> {
     w.push(s.time, s.lossy);
     const { run, count } = w;
     const len = w.length;
-    const p = this.params;
-    const consecutive = p.consecutiveCount > 0 && run >= p.consecutiveCount;
+    const consecutive = this.consecutiveCount > 0 && run >= this.consecutiveCount;
     // count can only rise when this measurement itself is lossy.
-    const ratio = p.lossCount > 0 && count > before && count >= p.lossCount;
+    const ratio = this.lossCount > 0 && count > before && count >= this.lossCount;
     if (!consecutive && !ratio) return NO_EVENTS;
 
     const severity = lossSeverity(count, len);
@@ -180,7 +208,7 @@ export class LossDetector extends KeyedDetector<LossWindow, LossParams> {
       return n;
     });
     const lossy = o.lossy.map((b, i) => decode.boolean(b, `lossy[${i}]`));
-    return LossWindow.from(this.params.maxHistory, times, lossy);
+    return LossWindow.from(this.maxHistory, times, lossy);
   }
 }
 

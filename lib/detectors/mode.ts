@@ -3,7 +3,7 @@ import { ParamSet } from '../params';
 import { changeMagnitudeSeverity, trunc } from '../severity';
 import type { DetectorDefinition } from './definition';
 import { KeyedDetector, decode } from './keyed';
-import { RingBuffer } from './ring';
+import { doubles, smallInt } from './ring';
 import { NO_EVENTS, Sample } from './types';
 
 /** Mode detector parameters (detectors.md §3.5, §10.4, D7). */
@@ -68,136 +68,185 @@ export function modeSeverity(oldMode: number, newMode: number): number {
   return changeMagnitudeSeverity(Math.trunc(oldMode / div), Math.trunc(newMode / div));
 }
 
+/** Slots of ModeState.buf before the history ring. */
+const LAST_OBSERVED = 0;
+/** The mode last reported or adopted: (bucket, count), or the unset sentinel. */
+const LAST_VALUE = 1;
+const LAST_COUNT = 2;
+const HEAD = 3;
+
 /**
- * Bucket counts of the history, kept incrementally so a sample costs O(distinct buckets)
- * without allocation. Distinct buckets never exceed the history length.
+ * One stream in one packed double array: three doubles, the ring of raw (not bucketed)
+ * integer values, then the bucket counts of that history, kept incrementally so a sample
+ * costs O(distinct buckets) without allocation. Distinct buckets never exceed the history
+ * length.
  */
-class BucketCounts {
-  readonly values: Float64Array;
-  readonly counts: Int32Array;
+class ModeState {
+  readonly capacity: number;
+  readonly buf: number[];
+  /** Ring position of the oldest history value. */
+  start = 0;
+  len = 0;
+  /** Distinct buckets: their values are at buf[valuesBase…], their counts at buf[countsBase…]. */
   size = 0;
+  readonly valuesBase: number;
+  readonly countsBase: number;
+  /** buf[LAST_OBSERVED] holds the newest time seen; false before the first sample. */
+  observed = false;
 
   constructor(capacity: number) {
-    this.values = new Float64Array(capacity);
-    this.counts = new Int32Array(capacity);
+    this.capacity = smallInt(capacity);
+    this.buf = doubles(HEAD + 3 * this.capacity);
+    this.valuesBase = HEAD + this.capacity;
+    this.countsBase = HEAD + 2 * this.capacity;
+    this.buf[LAST_VALUE] = UNSET_LAST;
+    this.buf[LAST_COUNT] = UNSET_LAST_COUNT;
   }
 
+  /** Append a raw value; returns the dropped oldest one when the history was full, else NaN. */
+  pushHistory(v: number): number {
+    const cap = this.capacity;
+    if (this.len < cap) {
+      let idx = this.start + this.len;
+      if (idx >= cap) idx -= cap;
+      this.buf[HEAD + idx] = v;
+      this.len++;
+      return NaN;
+    }
+    const slot = HEAD + this.start;
+    const dropped = this.buf[slot];
+    this.buf[slot] = v;
+    this.start = this.start + 1 === cap ? 0 : this.start + 1;
+    return dropped;
+  }
+
+  history(): number[] {
+    const out = new Array<number>(this.len);
+    for (let i = 0; i < this.len; i++) {
+      let idx = this.start + i;
+      if (idx >= this.capacity) idx -= this.capacity;
+      out[i] = this.buf[HEAD + idx];
+    }
+    return out;
+  }
+
+  /** buf index of bucket b's value, or -1. */
   private indexOf(b: number): number {
-    for (let i = 0; i < this.size; i++) if (this.values[i] === b) return i;
+    const a = this.buf;
+    const end = this.valuesBase + this.size;
+    for (let i = this.valuesBase; i < end; i++) if (a[i] === b) return i;
     return -1;
   }
 
-  add(b: number): void {
+  addBucket(b: number): void {
+    const a = this.buf;
     const i = this.indexOf(b);
     if (i >= 0) {
-      this.counts[i]++;
+      a[i + this.capacity]++;
     } else {
-      this.values[this.size] = b;
-      this.counts[this.size] = 1;
+      a[this.valuesBase + this.size] = b;
+      a[this.countsBase + this.size] = 1;
       this.size++;
     }
   }
 
-  remove(b: number): void {
+  removeBucket(b: number): void {
+    const a = this.buf;
     const i = this.indexOf(b);
     if (i < 0) return;
-    if (--this.counts[i] === 0) {
+    const c = i + this.capacity;
+    if (--a[c] === 0) {
       // Order is irrelevant: only a unique top bucket can pass the prominence gate.
       this.size--;
-      this.values[i] = this.values[this.size];
-      this.counts[i] = this.counts[this.size];
+      a[i] = a[this.valuesBase + this.size];
+      a[c] = a[this.countsBase + this.size];
     }
   }
 
-  has(b: number): boolean {
+  hasBucket(b: number): boolean {
     return this.indexOf(b) >= 0;
   }
-}
 
-interface ModeState {
-  lastObserved: number | null;
-  /** Raw (not bucketed) integer values, oldest first. */
-  history: RingBuffer;
-  buckets: BucketCounts;
-  /** The mode last reported or adopted: (bucket, count), or the unset sentinel. */
-  lastValue: number;
-  lastCount: number;
+  reset(time: number): void {
+    this.observed = true;
+    this.buf[LAST_OBSERVED] = time;
+    this.start = 0;
+    this.len = 0;
+    this.size = 0;
+    this.buf[LAST_VALUE] = UNSET_LAST;
+    this.buf[LAST_COUNT] = UNSET_LAST_COUNT;
+  }
 }
 
 export class ModeDetector extends KeyedDetector<ModeState, ModeParams> {
   readonly eventType = 'mode_events';
   protected readonly stateVersion = 1;
   private readonly purgeMs: number;
+  private readonly maxHistory: number;
+  private readonly minFrequency: number;
+  private readonly minProminence: number;
+  private readonly threshold: number;
 
   constructor(params: ModeParams) {
     super(params);
     this.purgeMs = params.inactivityPurgeTime * 1000;
+    this.maxHistory = smallInt(params.maxHistory);
+    this.minFrequency = smallInt(params.minFrequency);
+    this.minProminence = smallInt(params.minProminence);
+    this.threshold = params.threshold;
   }
 
   protected newState(): ModeState {
-    const n = this.params.maxHistory;
-    return {
-      lastObserved: null,
-      history: new RingBuffer(n),
-      buckets: new BucketCounts(n),
-      lastValue: UNSET_LAST,
-      lastCount: UNSET_LAST_COUNT,
-    };
-  }
-
-  private resetState(st: ModeState, time: number): void {
-    st.lastObserved = time;
-    st.history.clear();
-    st.buckets.size = 0;
-    st.lastValue = UNSET_LAST;
-    st.lastCount = UNSET_LAST_COUNT;
+    return new ModeState(this.maxHistory);
   }
 
   protected step(st: ModeState, s: Sample): readonly DetectorEvent[] {
+    const buf = st.buf;
     // 1. Reset on first sight or after more than the purge time of silence; the sample is not kept.
-    if (st.lastObserved === null || (this.purgeMs !== 0 && s.time - st.lastObserved > this.purgeMs)) {
-      this.resetState(st, s.time);
+    if (!st.observed || (this.purgeMs !== 0 && s.time - buf[LAST_OBSERVED] > this.purgeMs)) {
+      st.reset(s.time);
       return NO_EVENTS;
     }
     // 2. lastObserved only moves forward.
-    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (s.time >= buf[LAST_OBSERVED]) buf[LAST_OBSERVED] = s.time;
     // 3. Lossy samples (with or without a value) are skipped.
     if (s.lossy || s.value === null) return NO_EVENTS;
     // 4. History keeps raw integers; buckets follow incrementally.
     const v = trunc(s.value);
-    const p = this.params;
-    const dropped = st.history.push(v);
-    if (dropped !== undefined) st.buckets.remove(bucket(dropped));
-    st.buckets.add(bucket(v));
+    const wasFull = st.len === this.maxHistory;
+    const dropped = st.pushHistory(v);
+    if (wasFull) st.removeBucket(bucket(dropped));
+    st.addBucket(bucket(v));
     // 6. Modes are only used once the history is full, so compute them only then.
-    if (st.history.length < p.maxHistory) return NO_EVENTS;
+    if (st.len < this.maxHistory) return NO_EVENTS;
     // 5. Primary = top (bucket, count); secondary count = runner-up, or −2 with a single bucket.
-    const b = st.buckets;
-    let primary = b.values[0];
-    let primaryCount = b.counts[0];
+    const vb = st.valuesBase;
+    const cb = st.countsBase;
+    let primary = buf[vb];
+    let primaryCount = buf[cb];
     let secondaryCount = NO_SECONDARY_COUNT;
-    for (let i = 1; i < b.size; i++) {
-      const c = b.counts[i];
+    for (let i = 1; i < st.size; i++) {
+      const c = buf[cb + i];
       if (c > primaryCount) {
         secondaryCount = primaryCount;
         primaryCount = c;
-        primary = b.values[i];
+        primary = buf[vb + i];
       } else if (c > secondaryCount) {
         secondaryCount = c;
       }
     }
     // 7–9. Same mode as before, or not frequent / prominent enough.
-    if (st.lastValue === primary) return NO_EVENTS;
-    if (primaryCount < p.minFrequency) return NO_EVENTS;
-    if (primaryCount - secondaryCount < p.minProminence) return NO_EVENTS;
-    const old = st.lastValue;
-    st.lastValue = primary;
-    st.lastCount = primaryCount;
+    const old = buf[LAST_VALUE];
+    if (old === primary) return NO_EVENTS;
+    if (primaryCount < this.minFrequency) return NO_EVENTS;
+    if (primaryCount - secondaryCount < this.minProminence) return NO_EVENTS;
+    buf[LAST_VALUE] = primary;
+    buf[LAST_COUNT] = primaryCount;
     // 10. The old mode has left the window (or there was none): adopt silently.
-    if (!b.has(old)) return NO_EVENTS;
+    if (!st.hasBucket(old)) return NO_EVENTS;
     // 11–12. The change must reach max(threshold, old / ln old); NaN (negative old) always passes.
     const calc = old / Math.log(old);
-    const thresh = calc < p.threshold ? p.threshold : calc;
+    const thresh = calc < this.threshold ? this.threshold : calc;
     if (Math.abs(old - primary) < thresh) return NO_EVENTS;
     // 13. A genuine change from a real previous mode.
     if (old === UNSET_LAST) return NO_EVENTS;
@@ -215,9 +264,9 @@ export class ModeDetector extends KeyedDetector<ModeState, ModeParams> {
   // Primary and secondary are recomputed before every use, so only `last` is stored.
   protected encodeState(st: ModeState): unknown {
     return {
-      lastObserved: st.lastObserved,
-      history: st.history.toArray(),
-      last: [st.lastValue, st.lastCount],
+      lastObserved: st.observed ? st.buf[LAST_OBSERVED] : null,
+      history: st.history(),
+      last: [st.buf[LAST_VALUE], st.buf[LAST_COUNT]],
     };
   }
 
@@ -235,12 +284,15 @@ export class ModeDetector extends KeyedDetector<ModeState, ModeParams> {
     if (lastObserved !== null && !Number.isFinite(lastObserved)) throw new Error('lastObserved must be finite');
     const st = this.newState();
     for (const v of history) {
-      st.history.push(v);
-      st.buckets.add(bucket(v));
+      st.pushHistory(v);
+      st.addBucket(bucket(v));
     }
-    st.lastObserved = lastObserved;
-    st.lastValue = lastValue;
-    st.lastCount = lastCount;
+    if (lastObserved !== null) {
+      st.observed = true;
+      st.buf[LAST_OBSERVED] = lastObserved;
+    }
+    st.buf[LAST_VALUE] = lastValue;
+    st.buf[LAST_COUNT] = lastCount;
     return st;
   }
 }

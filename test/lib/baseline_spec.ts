@@ -7,6 +7,10 @@ import { NO_EVENTS, Sample, StateError } from '../../lib/detectors/types';
 import type { DetectorEvent } from '../../lib/event';
 import { changeMagnitudeSeverity } from '../../lib/severity';
 import { defaultParams, parseParams } from '../../lib/params';
+import { createHash } from 'node:crypto';
+import { encodeDouble } from '../../lib/detectors/keyed';
+import type { Detector } from '../../lib/detectors/types';
+import { fmtD } from '../../lib/format';
 
 const T0 = 1e12;
 const NORMAL = 225000;
@@ -410,5 +414,179 @@ describe('BaselineDetector', () => {
       assert.deepEqual(parseParams(baselineParamSet, {}).params, defaults);
       assert.deepEqual(parseParams(baselineParamSet, { percentile: '0.5' }).params, { ...defaults, percentile: 0.5 });
     });
+  });
+});
+
+// ---- Randomized and golden checks of the packed per-stream state ----
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` samples of three interleaved streams: noisy levels that shift, with rare large
+ * outliers (k0, k1), and small values with ties, ±0, negative fractions, NaN and ±Infinity
+ * (k2); lossy and missing values, long gaps, repeated and out-of-order times.
+ */
+function mixedSamples(seed: number, n: number): Sample[] {
+  const next = seeded(seed);
+  const time = [1e12, 1e12, 1e12];
+  const level = [1000, 225000, 5];
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 3);
+    const u = next();
+    time[k] += u < 0.01 ? 5_000_000 : u < 0.03 ? -30_000 : u < 0.05 ? 0 : 60_000;
+    if (next() < 0.01) level[k] *= next() < 0.5 ? 3 : 0.25;
+    const w = next();
+    let value: number | null;
+    if (k === 2) {
+      value = w < 0.1 ? -0 : w < 0.2 ? 0 : w < 0.23 ? NaN : w < 0.24 ? Infinity : w < 0.25 ? -Infinity
+        : Math.floor(next() * 7) - 3 + (next() < 0.1 ? -0.5 : 0);
+    } else {
+      value = Math.round(level[k] * (1 + (next() - 0.5) * 0.1)) + (next() < 0.005 ? level[k] * 20 : 0);
+    }
+    const lossy = next() < 0.03;
+    if ((lossy && next() < 0.5) || next() < 0.01) value = null;
+    out.push({ key: `k${k}`, stream: String(k), kind: 'ICMP', time: time[k], value, lossy });
+  }
+  return out;
+}
+
+/**
+ * The first 16 hex digits of a sha256 over every output and periodic saved states (−0, NaN
+ * and ±Infinity kept apart), restoring into a fresh detector now and then (without JSON,
+ * which would turn −0 into 0).
+ */
+function fingerprint(make: () => Detector, samples: readonly Sample[]): string {
+  const hash = createHash('sha256');
+  const exact = (_key: string, v: unknown): unknown => (typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  let det = make();
+  samples.forEach((s, i) => {
+    hash.update(JSON.stringify(det.process(s), exact));
+    if (i % 97 === 0) hash.update(JSON.stringify(det.saveState(), exact));
+    if (i % 389 === 0) {
+      const snap = det.saveState();
+      det = make();
+      det.loadState(snap);
+    }
+  });
+  hash.update(JSON.stringify(det.saveState(), exact));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Recorded from the implementation before the packed-state rework (typed arrays per stream). */
+const GOLDEN_BASELINE = [
+  'b51f984173a8adfc',
+  '481c5e73a0421512',
+  'c4bb2750dbb8affb',
+  'd0725013d8b1c853',
+];
+
+/** §3.1 read plainly: the window as an array, its percentile by sorting a copy every time. */
+class ReferenceBaseline {
+  private readonly streams = new Map<string, { lastObserved: number | null; window: number[]; lastResult: number | null }>();
+
+  constructor(private readonly p: BaselineParams) {}
+
+  process(s: Sample): DetectorEvent[] {
+    const p = this.p;
+    let st = this.streams.get(s.key);
+    if (st === undefined) {
+      st = { lastObserved: null, window: [], lastResult: null };
+      this.streams.set(s.key, st);
+    }
+    const lossy = s.lossy || s.value === null;
+    const purgeMs = p.inactivityPurgeTime * 1000;
+    if (st.lastObserved === null || (purgeMs !== 0 && s.time - st.lastObserved > purgeMs)) {
+      if (lossy) {
+        st.lastObserved = null;
+      } else {
+        st.lastObserved = s.time;
+        st.window = [s.value as number];
+      }
+      return [];
+    }
+    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (lossy) return [];
+    st.window.push(s.value as number);
+    if (st.window.length > p.maxHistory) st.window.shift();
+    const r = legacyPercentile(st.window, p.percentile);
+    const prev = st.lastResult;
+    st.lastResult = r;
+    if (prev === null || st.window.length < p.maxHistory) return [];
+    const severity = changeMagnitudeSeverity(prev, r);
+    if (!(severity > p.threshold)) return [];
+    return [{
+      eventType: 'baseline_events', stream: s.stream, severity, time: s.time, detectionLatency: 0,
+      description: `Observed baseline changed from ${fmtD(prev)} to ${fmtD(r)}`, tags: {},
+    }];
+  }
+
+  state(key: string): unknown {
+    const st = this.streams.get(key);
+    if (st === undefined) return undefined;
+    return {
+      lastObserved: st.lastObserved,
+      window: st.window.map(encodeDouble),
+      lastResult: st.lastResult === null ? null : encodeDouble(st.lastResult),
+    };
+  }
+}
+
+describe('BaselineDetector against a plain reference (randomized)', () => {
+  it('gives the same events and states for random parameters, data and restores', () => {
+    const next = seeded(31);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    for (let run = 0; run < 60; run++) {
+      const params: BaselineParams = {
+        maxHistory: pick([1, 2, 3, 7, 20, 50, 300]),
+        percentile: pick([0, 0.1, 0.5, 0.93, 1]),
+        threshold: pick([0, 5, 25]),
+        inactivityPurgeTime: pick([0, 1, 600]),
+      };
+      // No −0: sorting a copy may order 0 and −0 either way, the sorted window keeps its own order.
+      const samples = mixedSamples(100 + run, 1500).map((s) => (Object.is(s.value, -0) ? { ...s, value: 0 } : s));
+      const ref = new ReferenceBaseline(params);
+      let det = new BaselineDetector(params);
+      samples.forEach((s, i) => {
+        assert.deepEqual(det.process(s), ref.process(s), `run ${run}, sample ${i}`);
+        if (next() < 0.02) {
+          const snap = det.saveState();
+          for (const key of ['k0', 'k1', 'k2']) assert.deepEqual(snap.streams[key], ref.state(key), `run ${run}, sample ${i}, ${key}`);
+          det = new BaselineDetector(params);
+          det.loadState(structuredClone(snap));
+        }
+      });
+    }
+  });
+
+  it('remembers the severity of an unchanged baseline exactly, ±0 and NaN included', () => {
+    // Window of 1 with percentile 1: the baseline is the last value, so prev and r repeat.
+    const params = { ...defaultParams(baselineParamSet), maxHistory: 1, percentile: 1, threshold: 0 };
+    const values = [5, 5, 5, 0, 0, -0, -0, 0, NaN, NaN, 7, 7, -0, 0.05, 0.05, Infinity, Infinity, 5];
+    const det = new BaselineDetector(params);
+    const ref = new ReferenceBaseline(params);
+    values.forEach((v, k) => assert.deepEqual(det.process(at(k, v)), ref.process(at(k, v)), `value ${k}`));
+  });
+});
+
+describe('BaselineDetector matches the implementation before the packed-state rework', () => {
+  it('gives the recorded fingerprints (seeded runs with ±0, NaN, ties, gaps and restores)', () => {
+    const configs: BaselineParams[] = [
+      defaultParams(baselineParamSet),
+      { maxHistory: 3, percentile: 0.5, threshold: 0, inactivityPurgeTime: 1 },
+      { maxHistory: 20, percentile: 1, threshold: 5, inactivityPurgeTime: 0 },
+      { maxHistory: 7, percentile: 0, threshold: 0, inactivityPurgeTime: 600 },
+    ];
+    assert.deepEqual(configs.map((p, i) => fingerprint(() => new BaselineDetector(p), mixedSamples(7 + i, 6000))), GOLDEN_BASELINE);
   });
 });

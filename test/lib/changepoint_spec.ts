@@ -3,9 +3,13 @@ import {
   ChangepointDetector, ChangepointParams, INIT_DIST, NormalDist, absorb, changepointParamSet, pdf,
 } from '../../lib/detectors/changepoint';
 import { SpikeDetector, spikeParamSet } from '../../lib/detectors/spike';
-import { NO_EVENTS, Sample, StateError } from '../../lib/detectors/types';
+import { encodeDouble } from '../../lib/detectors/keyed';
+import {
+  DetectorSnapshot, NO_EVENTS, SNAPSHOT_FORMAT, Sample, StateError,
+} from '../../lib/detectors/types';
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
+import { changeMagnitudeSeverity, trunc } from '../../lib/severity';
 
 const T0 = 1e12;
 const NORMAL = 225000;
@@ -374,5 +378,368 @@ describe('ChangepointDetector', () => {
       assert.deepEqual(errors({ minimumEventInterval: '59', inactivityPurgeTime: '60' }), []);
       assert.deepEqual(errors({ minimumEventInterval: '600', inactivityPurgeTime: '0' }), []);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Buffer pooling and a straightforward reference implementation (§3.2 pseudocode, literally).
+// ---------------------------------------------------------------------------------------------
+
+interface RefRun { mean: number; variance: number; n: number; prob: number; start: number }
+
+interface RefState {
+  lastObserved: number | null;
+  lastEventTime: number | null;
+  runs: RefRun[];
+  normalRuns: RefRun[];
+  composite: RefRun;
+  ca: number;
+  cno: number;
+  pml: number;
+}
+
+const REF_HAZARD = 1 / 200;
+const REF_FAKE: RefRun = { mean: 0, variance: 1e8, n: 0, prob: -1, start: 0 };
+
+function refPdf(mean: number, variance: number, y: number): number {
+  let v = variance;
+  if (Math.abs(v) <= 1e-15) v = y / 100;
+  return (1 / (Math.sqrt(2 * Math.PI) * Math.sqrt(v))) * Math.exp(-((y - mean) * (y - mean)) / (2 * v));
+}
+
+function refAbsorb(mean: number, variance: number, y: number, k: number): { mean: number; variance: number; n: number } {
+  const w = k === 1 ? 0 : k;
+  const m = (mean * w + y) / (w + 1);
+  return { mean: m, variance: (variance * k + (y - m) * (y - mean)) / (k + 1), n: k };
+}
+
+/** argMaxSkipNewest (D4). */
+function refH<T>(list: readonly T[], f: (x: T) => number): number {
+  if (list.length <= 1) return 0;
+  let best = 1;
+  for (let i = 2; i < list.length; i++) if (f(list[i]) > f(list[best])) best = i;
+  return best;
+}
+
+function refAdvance(runs: readonly RefRun[], y: number, time: number, maxHistory: number): RefRun[] {
+  let carry = 0;
+  const moved: RefRun[] = [];
+  runs.forEach((r, i) => {
+    const p = refPdf(r.mean, r.variance, y);
+    carry += (p * r.prob) * REF_HAZARD;
+    moved.push({ ...refAbsorb(r.mean, r.variance, y, i + 1), prob: (p * r.prob) * (1 - REF_HAZARD), start: r.start });
+  });
+  let out: RefRun[] = [{ ...refAbsorb(0, 1e8, y, 1), prob: carry, start: time }, ...moved];
+  while (out.length > maxHistory) {
+    const a = out[out.length - 2];
+    const b = out[out.length - 1];
+    out = [...out.slice(0, -2), { ...a, prob: a.prob + b.prob }];
+  }
+  let total = 0;
+  for (const r of out) total += r.prob;
+  if (total === 0) out.forEach((r, i) => { r.prob = i === 0 ? 1 : 0; });
+  else out.forEach((r) => { r.prob /= total; });
+  return out;
+}
+
+/** The detector as the spec's pseudocode reads, with plain arrays of run objects. */
+class RefChangepoint {
+  readonly states = new Map<string, RefState>();
+
+  /** legacy: store normalRuns always, as saves made before the pooling did. */
+  constructor(readonly p: ChangepointParams, readonly legacy = false) {}
+
+  private reset(st: RefState, time: number): void {
+    st.runs = [];
+    st.normalRuns = [];
+    st.composite = REF_FAKE;
+    st.ca = 0;
+    st.cno = 0;
+    st.pml = 0;
+    st.lastObserved = time;
+  }
+
+  resetKey(key?: string): void {
+    if (key === undefined) this.states.clear();
+    else this.states.delete(key);
+  }
+
+  process(m: Sample): DetectorEvent[] {
+    const p = this.p;
+    let st = this.states.get(m.key);
+    if (st === undefined) {
+      st = { lastObserved: null, lastEventTime: null, runs: [], normalRuns: [], composite: REF_FAKE, ca: 0, cno: 0, pml: 0 };
+      this.states.set(m.key, st);
+    }
+    if (st.lastObserved === null || (p.inactivityPurgeTime !== 0 && m.time - st.lastObserved > p.inactivityPurgeTime * 1000)) {
+      this.reset(st, m.time);
+      return [];
+    }
+    if (m.time >= st.lastObserved) st.lastObserved = m.time;
+    if (m.value === null) return [];
+    const y = m.value;
+    if (st.pml >= st.runs.length) st.pml = st.runs.length - 1;
+    if (st.ca === 0) {
+      st.normalRuns = st.runs.map((r) => ({ ...r }));
+      st.composite = st.runs.length > 0
+        ? { ...st.runs[refH(st.runs, (r) => r.n)], prob: -2, start: st.runs[Math.max(st.pml, 0)].start }
+        : REF_FAKE;
+    }
+    st.runs = refAdvance(st.runs, y, m.time, p.maxHistory);
+    const ml = refH(st.runs, (r) => r.prob);
+    if (ml !== st.pml) {
+      st.ca += 1;
+      const hp = refH(st.runs, (r) => refPdf(r.mean, r.variance, y));
+      if (hp === st.runs.length - 1) {
+        st.cno += 1;
+        if (st.cno > p.ignoreOutlierNormalCount) {
+          st.ca = 0;
+          st.cno = 0;
+          st.runs = refAdvance(st.normalRuns, y, m.time, p.maxHistory);
+          return [];
+        }
+      } else {
+        st.cno = 0;
+      }
+    } else {
+      st.ca = 0;
+      st.cno = 0;
+    }
+    st.pml = ml;
+    const events: DetectorEvent[] = [];
+    if (st.ca > p.triggerCount) {
+      const old = st.composite.mean;
+      const sev = changeMagnitudeSeverity(old, y);
+      if (sev > p.severityThreshold) {
+        if (m.time - (st.lastEventTime ?? 0) > p.minimumEventInterval * 1000) {
+          events.push({
+            eventType: 'changepoint_events',
+            stream: m.stream,
+            severity: sev,
+            time: m.time,
+            detectionLatency: m.time - st.composite.start,
+            description: `Latency ${old > y ? 'decreased' : 'increased'} from ${trunc(old)} to ${trunc(y)}`,
+            tags: {},
+          });
+          st.lastEventTime = m.time;
+        }
+        this.reset(st, m.time);
+      }
+      st.ca = 0;
+    }
+    return events;
+  }
+
+  saveState(): DetectorSnapshot {
+    const cols = (runs: RefRun[]): unknown => ({
+      mean: runs.map((r) => encodeDouble(r.mean)),
+      variance: runs.map((r) => encodeDouble(r.variance)),
+      prob: runs.map((r) => encodeDouble(r.prob)),
+      start: runs.map((r) => encodeDouble(r.start)),
+    });
+    const streams: Record<string, unknown> = {};
+    for (const [key, st] of this.states) {
+      const out: Record<string, unknown> = { lastObserved: st.lastObserved, lastEventTime: st.lastEventTime, runs: cols(st.runs) };
+      if (st.ca > 0 || this.legacy) out.normalRuns = cols(st.normalRuns);
+      Object.assign(out, { compositeMean: encodeDouble(st.composite.mean), compositeStart: st.composite.start, ca: st.ca, cno: st.cno, pml: st.pml });
+      streams[key] = out;
+    }
+    return { format: SNAPSHOT_FORMAT, version: 1, detector: 'changepoint_events', params: { ...this.p }, streams };
+  }
+}
+
+/** Small deterministic PRNG (mulberry32). */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Private pooling state, for white-box checks. */
+interface PoolView {
+  states: Map<string, { runs: { data: Float64Array }; normalRuns: { data: Float64Array } | null; ca: number }>;
+  spare: Array<{ data: Float64Array }>;
+}
+const pool = (det: ChangepointDetector): PoolView => det as unknown as PoolView;
+
+/** Every buffer is held in one place only; normalRuns is held exactly while ca > 0. */
+function checkBuffers(det: ChangepointDetector, where: string): void {
+  const v = pool(det);
+  const seen = new Set<ArrayBufferLike>();
+  const add = (data: Float64Array, what: string): void => {
+    assert.ok(!seen.has(data.buffer), `${where}: ${what} shares a buffer`);
+    seen.add(data.buffer);
+  };
+  for (const [key, st] of v.states) {
+    add(st.runs.data, `${key}.runs`);
+    assert.equal(st.normalRuns !== null, st.ca > 0, `${where}: ${key} holds normalRuns iff ca > 0`);
+    if (st.normalRuns !== null) add(st.normalRuns.data, `${key}.normalRuns`);
+  }
+  v.spare.forEach((r, i) => add(r.data, `spare[${i}]`));
+  assert.ok(v.spare.length <= v.states.size + 2, `${where}: at most one spare per stream (+2)`);
+}
+
+interface Trial { params: ChangepointParams; samples: Sample[]; actions: Array<'none' | 'resetKey' | 'resetAll' | 'reload' | 'legacyLoad'> }
+
+/** Several keys interleaved: level shifts, outliers and bursts, noise, gaps, nulls, odd values. */
+function makeTrial(seed: number): Trial {
+  const r = mulberry(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  const maxHistory = r() < 0.1 ? 1 : r() < 0.2 ? 60 : int(2, 14);
+  const purge = r() < 0.3 ? 0 : int(5, 90);
+  const params: ChangepointParams = {
+    maxHistory,
+    triggerCount: maxHistory === 1 ? 1 : int(1, Math.min(maxHistory - 1, 45)),
+    ignoreOutlierNormalCount: int(0, 3),
+    inactivityPurgeTime: purge,
+    minimumEventInterval: int(0, purge === 0 ? 20 : Math.min(20, purge - 1)),
+    severityThreshold: r() < 0.3 ? 0 : int(1, 60),
+  };
+  const keys = Array.from({ length: int(1, 6) }, (_, i) => `key-${i}`);
+  const level = keys.map(() => 10 ** (1 + 5 * r()));
+  const noise = keys.map(() => [0, 0.001, 0.05, 0.3][int(0, 3)]);
+  const clock = keys.map(() => T0 + int(0, 5000));
+  const burst = keys.map(() => 0);
+  const samples: Sample[] = [];
+  const actions: Trial['actions'] = [];
+  const n = int(200, 700);
+  for (let i = 0; i < n; i++) {
+    const k = int(0, keys.length - 1);
+    if (r() < 0.01) level[k] *= 0.1 + 10 * r(); // level shift
+    clock[k] += r() < 0.02 ? int(1, 120) * 1000 : r() < 0.01 ? -int(1, 80) * 1000 : 1000;
+    let value: number | null = level[k] * (1 + noise[k] * (r() - 0.5));
+    if (burst[k] > 0) { burst[k]--; value *= 20; } else if (r() < 0.03) { burst[k] = int(0, 3); value *= 0.01 + 50 * r(); }
+    const odd = r();
+    if (odd < 0.01) value = null;
+    else if (odd < 0.013) value = [0, -value, 1.7e308, -1.7e308, Math.round(value)][int(0, 4)];
+    samples.push({ key: keys[k], stream: keys[k], kind: 'Series', time: clock[k], value, lossy: value === null });
+    const a = r();
+    actions.push(a < 0.004 ? 'resetKey' : a < 0.005 ? 'resetAll' : a < 0.015 ? 'reload' : a < 0.02 ? 'legacyLoad' : 'none');
+  }
+  return { params, samples, actions };
+}
+
+describe('changepoint buffer pooling (one run buffer per stream unless an anomaly is pending)', () => {
+  it('holds a single buffer for a steady stream and stores no normalRuns', () => {
+    const det = make();
+    runAll(det, series(Array.from({ length: 500 }, (_, i) => 1000 + (i % 5))));
+    const st = pool(det).states.get('k')!;
+    assert.equal(st.ca, 0);
+    assert.equal(st.normalRuns, null);
+    assert.equal(st.runs.data.length, 60 * 4, 'maxHistory runs of 4 doubles');
+    const saved = det.saveState().streams.k as Record<string, unknown>;
+    assert.ok(!('normalRuns' in saved));
+    assert.ok(pool(det).spare.length <= 2);
+    checkBuffers(det, 'steady');
+  });
+
+  it('holds normalRuns while an anomaly is pending, and stores it', () => {
+    const det = make();
+    runAll(det, checkpointSamples().slice(0, 130)); // 10 anomalies pending
+    const st = pool(det).states.get('ICMP-3')!;
+    assert.ok(st.ca > 0);
+    assert.notEqual(st.normalRuns, null);
+    const saved = det.saveState().streams['ICMP-3'] as { normalRuns: { mean: number[] } };
+    assert.equal(saved.normalRuns.mean.length, 60);
+    checkBuffers(det, 'pending');
+  });
+
+  it('reuses buffers across streams without sharing one in use', () => {
+    const det = make({ maxHistory: 8, triggerCount: 5 });
+    const r = mulberry(3);
+    for (let i = 0; i < 6000; i++) {
+      const k = Math.floor(r() * 12);
+      const value = r() < 0.1 ? 50000 * r() : 1000 + (k * 100) + r();
+      det.process({ key: `s${k}`, stream: `s${k}`, kind: 'Series', time: T0 + i * 100, value, lossy: false });
+      if (i % 997 === 0) det.reset(`s${k}`);
+      checkBuffers(det, `sample ${i}`);
+    }
+  });
+
+  it('gives buffers back on reset and trims spares that stay unused', () => {
+    const det = make({ maxHistory: 4, triggerCount: 2 });
+    for (let k = 0; k < 50; k++) runAll(det, series([1, 2, 3], 1000, T0, `s${k}`));
+    for (let k = 0; k < 50; k++) det.reset(`s${k}`);
+    assert.equal(det.streamCount, 0);
+    assert.ok(pool(det).spare.length <= 2, 'no more spares than streams (+2)');
+    for (let k = 0; k < 200; k++) runAll(det, series([1, 2, 3, 1e6], 1000, T0, `s${k}`));
+    const steady = series(new Array<number>(40000).fill(5), 10, T0, 's0');
+    runAll(det, steady);
+    assert.ok(pool(det).spare.length <= 2, `unused spares trimmed (${pool(det).spare.length} left)`);
+    checkBuffers(det, 'after trim');
+  });
+
+  it('reads a state stored with normalRuns at ca = 0 (older saves), and needs it while ca > 0', () => {
+    const samples = checkpointSamples();
+    const ref = new RefChangepoint(defaults, true);
+    let cut = 0;
+    while (cut < 30 || ref.states.get('ICMP-3')!.ca !== 0) ref.process(samples[cut++]);
+    const legacy = JSON.parse(JSON.stringify(ref.saveState()));
+    assert.equal(legacy.streams['ICMP-3'].ca, 0);
+    assert.ok('normalRuns' in legacy.streams['ICMP-3']);
+    const det = make();
+    det.loadState(legacy);
+    assert.equal(pool(det).states.get('ICMP-3')!.normalRuns, null);
+    const straight = make();
+    const rest = runAll(det, samples.slice(cut));
+    assert.deepEqual(rest, runAll(straight, samples).filter((e) => e.time > T0 + cut));
+    assert.equal(rest.length, 1);
+    // Malformed normalRuns is rejected even at ca = 0.
+    const bad = JSON.parse(JSON.stringify(legacy));
+    bad.streams['ICMP-3'].normalRuns.prob.pop();
+    assert.throws(() => make().loadState(bad), (e: unknown) => e instanceof StateError && /corrupt: normalRuns columns differ/.test(e.message));
+    // Missing while an anomaly is pending.
+    const pending = make();
+    runAll(pending, samples.slice(0, 130));
+    const snap = JSON.parse(JSON.stringify(pending.saveState()));
+    delete snap.streams['ICMP-3'].normalRuns;
+    assert.throws(() => make().loadState(snap), (e: unknown) => e instanceof StateError && /normalRuns is required while ca > 0/.test(e.message));
+  });
+
+  it('matches a straightforward reference exactly: events and stored states, many random series', function () {
+    this.timeout(120000);
+    let events = 0;
+    let reloads = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const { params, samples, actions } = makeTrial(seed);
+      const ref = new RefChangepoint(params);
+      let det = new ChangepointDetector(params);
+      samples.forEach((s, i) => {
+        const where = `seed ${seed}, sample ${i}`;
+        const expected = ref.process(s);
+        assert.deepStrictEqual(det.process(s), expected, where);
+        events += expected.length;
+        checkBuffers(det, where);
+        switch (actions[i]) {
+          case 'resetKey': ref.resetKey(s.key); det.reset(s.key); break;
+          case 'resetAll': ref.resetKey(); det.reset(); break;
+          case 'reload': {
+            const snap = det.saveState();
+            assert.deepStrictEqual(snap, ref.saveState(), where);
+            det = new ChangepointDetector(params);
+            det.loadState(JSON.parse(JSON.stringify(snap)));
+            reloads++;
+            break;
+          }
+          case 'legacyLoad': {
+            const legacy = new RefChangepoint(params, true);
+            for (const [k, st] of ref.states) legacy.states.set(k, st);
+            det.loadState(JSON.parse(JSON.stringify(legacy.saveState())));
+            reloads++;
+            break;
+          }
+          default:
+        }
+      });
+      assert.deepStrictEqual(det.saveState(), ref.saveState(), `seed ${seed}, end`);
+    }
+    // The trials must exercise the interesting paths, not just agree on silence.
+    assert.ok(events > 100, `${events} events`);
+    assert.ok(reloads > 100, `${reloads} reloads`);
   });
 });

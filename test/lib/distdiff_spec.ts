@@ -7,6 +7,10 @@ import { Detector, NO_EVENTS, Sample, StateError } from '../../lib/detectors/typ
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
 import { DetectorPipeline } from '../../lib/pipeline';
+import { createHash } from 'node:crypto';
+import { encodeDouble } from '../../lib/detectors/keyed';
+import { fmtD } from '../../lib/format';
+import { changeMagnitudeSeverity } from '../../lib/severity';
 
 const T0 = 1e12;
 const NORMAL = 225000;
@@ -447,3 +451,230 @@ function wfcEvent(windowed: string): DetectorEvent {
     tags: { windowed },
   };
 }
+
+// ---- Randomized and golden checks of the packed per-stream state ----
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` samples of three interleaved streams: noisy levels that shift, with rare large
+ * outliers (k0, k1), and small values with ties, ±0, negative fractions, NaN and ±Infinity
+ * (k2); lossy and missing values, long gaps, repeated and out-of-order times.
+ */
+function mixedSamples(seed: number, n: number): Sample[] {
+  const next = seeded(seed);
+  const time = [1e12, 1e12, 1e12];
+  const level = [1000, 225000, 5];
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 3);
+    const u = next();
+    time[k] += u < 0.01 ? 5_000_000 : u < 0.03 ? -30_000 : u < 0.05 ? 0 : 60_000;
+    if (next() < 0.01) level[k] *= next() < 0.5 ? 3 : 0.25;
+    const w = next();
+    let value: number | null;
+    if (k === 2) {
+      value = w < 0.1 ? -0 : w < 0.2 ? 0 : w < 0.23 ? NaN : w < 0.24 ? Infinity : w < 0.25 ? -Infinity
+        : Math.floor(next() * 7) - 3 + (next() < 0.1 ? -0.5 : 0);
+    } else {
+      value = Math.round(level[k] * (1 + (next() - 0.5) * 0.1)) + (next() < 0.005 ? level[k] * 20 : 0);
+    }
+    const lossy = next() < 0.03;
+    if ((lossy && next() < 0.5) || next() < 0.01) value = null;
+    out.push({ key: `k${k}`, stream: String(k), kind: 'ICMP', time: time[k], value, lossy });
+  }
+  return out;
+}
+
+/**
+ * The first 16 hex digits of a sha256 over every output and periodic saved states (−0, NaN
+ * and ±Infinity kept apart), restoring into a fresh detector now and then (without JSON,
+ * which would turn −0 into 0).
+ */
+function fingerprint(make: () => Detector, samples: readonly Sample[]): string {
+  const hash = createHash('sha256');
+  const exact = (_key: string, v: unknown): unknown => (typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  let det = make();
+  samples.forEach((s, i) => {
+    hash.update(JSON.stringify(det.process(s), exact));
+    if (i % 97 === 0) hash.update(JSON.stringify(det.saveState(), exact));
+    if (i % 389 === 0) {
+      const snap = det.saveState();
+      det = make();
+      det.loadState(snap);
+    }
+  });
+  hash.update(JSON.stringify(det.saveState(), exact));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Recorded from the implementation before the packed-state rework (typed arrays per stream). */
+const GOLDEN_DISTDIFF = [
+  '5ded2a83add8c348',
+  'b6b445564810b6fc',
+  '956b02f761bff968',
+  '0e17d9386bfb3a7f',
+  'a4336e90e56206e5',
+];
+
+/**
+ * §3.3 read plainly, both variants: the last 2R values as an array, each half sorted afresh
+ * (Float64Array sorts like Java's Double.compare), judged with ksDistance.
+ */
+class ReferenceDistdiff {
+  private readonly streams = new Map<string, {
+    lastObserved: number | null; values: number[]; times: number[]; inEvent: boolean; sinceFire: number;
+  }>();
+
+  constructor(private readonly p: DistdiffParams, private readonly windowSlide: number | null) {}
+
+  process(s: Sample): DetectorEvent[] {
+    const p = this.p;
+    const r = p.recentsCount;
+    let st = this.streams.get(s.key);
+    if (this.windowSlide === null) {
+      if (st === undefined) {
+        st = { lastObserved: null, values: [], times: [], inEvent: false, sinceFire: 0 };
+        this.streams.set(s.key, st);
+      }
+      const purgeMs = p.inactivityPurgeTime * 1000;
+      if (st.lastObserved === null || (purgeMs !== 0 && s.time - st.lastObserved > purgeMs)) {
+        if (s.lossy || s.value === null) {
+          st.lastObserved = null;
+        } else {
+          st.lastObserved = s.time;
+          st.values = [s.value];
+          st.times = [s.time];
+          st.inEvent = false;
+        }
+        return [];
+      }
+      if (s.time >= st.lastObserved) st.lastObserved = s.time;
+      if (s.value === null) return [];
+      st.values.push(s.value);
+      st.times.push(s.time);
+      if (st.values.length > 2 * r) st.values.shift();
+      if (st.times.length > r + 1) st.times.shift();
+      if (st.values.length < 2 * r) return [];
+      return this.judge(st, st.values, s, s.time, s.time - st.times[0], 'false');
+    }
+    if (s.value === null) return [];
+    if (st === undefined) {
+      st = { lastObserved: null, values: [], times: [], inEvent: false, sinceFire: 0 };
+      this.streams.set(s.key, st);
+    }
+    st.values.push(s.value);
+    st.times.push(s.time);
+    if (st.values.length > 2 * r) {
+      st.values.shift();
+      st.times.shift();
+    }
+    if (++st.sinceFire < this.windowSlide) return [];
+    st.sinceFire = 0;
+    if (st.values.length < 2 * r) return [];
+    const times = st.times;
+    const order = times.map((_, i) => i).sort((a, b) => times[a] - times[b]); // stable
+    const newest = times[order[2 * r - 1]];
+    return this.judge(st, order.map((i) => st!.values[i]), s, newest, newest - times[order[r - 1]], 'true');
+  }
+
+  private judge(st: { inEvent: boolean }, values: number[], s: Sample, time: number, latency: number, windowed: string): DetectorEvent[] {
+    const p = this.p;
+    const r = p.recentsCount;
+    const d = p.dropExtremeN;
+    const size = r - 2 * d;
+    const o = [...Float64Array.from(values.slice(0, r)).sort().subarray(d, d + size)];
+    const n = [...Float64Array.from(values.slice(r)).sort().subarray(d, d + size)];
+    const z = ksDistance(o, n, r);
+    const identical = o.every((x, i) => Object.is(x, n[i]));
+    let events: DetectorEvent[] = [];
+    if (!st.inEvent && !(z < p.zThreshold) && !identical) {
+      const so = o.reduce((a, x) => a + x, 0);
+      const sn = n.reduce((a, x) => a + x, 0);
+      const factor = so > sn ? so / sn : sn / so;
+      const mo = so / size;
+      const mn = sn / size;
+      const ro = o[size - 1] - o[0];
+      const rn = n[size - 1] - n[0];
+      if (!(factor < p.minimumChange || Math.abs(so - sn) < r) && !(rn > 0.25 * ro && Math.abs(mo - mn) < 2 * ro)) {
+        events = [{
+          eventType: 'distdiff_events', stream: s.stream, severity: changeMagnitudeSeverity(mo / 1000, mn / 1000), time,
+          detectionLatency: latency,
+          description: `Distribution of ${s.kind} has changed. Mean has ${mo < mn ? 'increased' : 'decreased'} from ${fmtD(mo)} to ${fmtD(mn)}`,
+          tags: { windowed },
+        }];
+        st.inEvent = true;
+      }
+    }
+    if (z < p.zThreshold / 2 || identical) st.inEvent = false;
+    return events;
+  }
+
+  state(key: string): unknown {
+    const st = this.streams.get(key);
+    if (st === undefined) return undefined;
+    const values = st.values.map(encodeDouble);
+    return this.windowSlide === null
+      ? { lastObserved: st.lastObserved, values, times: [...st.times], inEvent: st.inEvent }
+      : { values, times: [...st.times], sinceFire: st.sinceFire, inEvent: st.inEvent };
+  }
+}
+
+describe('distdiff against a plain reference (randomized, both variants)', () => {
+  it('gives the same events and states for random parameters, data and restores', () => {
+    const next = seeded(71);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    let total = 0;
+    for (let run = 0; run < 60; run++) {
+      const recentsCount = pick([4, 5, 6, 8, 10, 20, 33]);
+      const params: DistdiffParams = {
+        recentsCount,
+        dropExtremeN: Math.floor(next() * (Math.floor(recentsCount / 2) - 1)),
+        minimumChange: pick([1, 1.05, 2]),
+        zThreshold: pick([0, 1, 2, 5]),
+        inactivityPurgeTime: pick([0, 1, 1200]),
+      };
+      const windowSlide = run % 2 === 0 ? null : pick([1, 2, 3, 7]);
+      const make = (): Detector => (windowSlide === null
+        ? new DistDiffDetector(params) : new WindowedDistDiffDetector(params, windowSlide));
+      const ref = new ReferenceDistdiff(params, windowSlide);
+      let det = make();
+      mixedSamples(500 + run, 2000).forEach((s, i) => {
+        const got = det.process(s);
+        total += got.length;
+        assert.deepEqual(got, ref.process(s), `run ${run}, sample ${i}`);
+        if (next() < 0.02) {
+          const snap = det.saveState();
+          for (const key of ['k0', 'k1', 'k2']) assert.deepEqual(snap.streams[key], ref.state(key), `run ${run}, sample ${i}, ${key}`);
+          det = make();
+          det.loadState(structuredClone(snap));
+        }
+      });
+    }
+    assert.ok(total > 20, `the runs produce events (${total})`);
+  });
+});
+
+describe('distdiff matches the implementation before the packed-state rework', () => {
+  it('gives the recorded fingerprints (seeded runs with ±0, NaN, ties, gaps and restores)', () => {
+    const small: DistdiffParams = { recentsCount: 5, dropExtremeN: 0, minimumChange: 1, zThreshold: 1, inactivityPurgeTime: 1 };
+    const makers: Array<() => Detector> = [
+      () => new DistDiffDetector(defaults),
+      () => new DistDiffDetector(small),
+      () => new DistDiffDetector({ ...defaults, recentsCount: 10, dropExtremeN: 1, zThreshold: 2, inactivityPurgeTime: 0 }),
+      () => new WindowedDistDiffDetector(defaults, 1),
+      () => new WindowedDistDiffDetector(small, 3),
+    ];
+    assert.deepEqual(makers.map((make, i) => fingerprint(make, mixedSamples(47 + i, 6000))), GOLDEN_DISTDIFF);
+  });
+});

@@ -4,6 +4,8 @@ import type { Sample } from '../../lib/detectors/types';
 import { NO_EVENTS } from '../../lib/detectors/types';
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
+import { createHash } from 'node:crypto';
+import type { Detector } from '../../lib/detectors/types';
 
 const T0 = 1e12;
 
@@ -212,5 +214,173 @@ describe('LossDetector', () => {
     ]);
     assert.deepEqual(parseParams(lossParamSet, { maxHistory: '10', lossCount: '10', consecutiveCount: '0' }).errors, []);
     assert.deepEqual(parseParams(lossParamSet, {}).params, defaults);
+  });
+});
+
+// ---- Randomized and golden checks of the packed per-stream state ----
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` samples of three interleaved streams: noisy levels that shift, with rare large
+ * outliers (k0, k1), and small values with ties, ±0, negative fractions, NaN and ±Infinity
+ * (k2); lossy and missing values, long gaps, repeated and out-of-order times.
+ */
+function mixedSamples(seed: number, n: number): Sample[] {
+  const next = seeded(seed);
+  const time = [1e12, 1e12, 1e12];
+  const level = [1000, 225000, 5];
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 3);
+    const u = next();
+    time[k] += u < 0.01 ? 5_000_000 : u < 0.03 ? -30_000 : u < 0.05 ? 0 : 60_000;
+    if (next() < 0.01) level[k] *= next() < 0.5 ? 3 : 0.25;
+    const w = next();
+    let value: number | null;
+    if (k === 2) {
+      value = w < 0.1 ? -0 : w < 0.2 ? 0 : w < 0.23 ? NaN : w < 0.24 ? Infinity : w < 0.25 ? -Infinity
+        : Math.floor(next() * 7) - 3 + (next() < 0.1 ? -0.5 : 0);
+    } else {
+      value = Math.round(level[k] * (1 + (next() - 0.5) * 0.1)) + (next() < 0.005 ? level[k] * 20 : 0);
+    }
+    const lossy = next() < 0.03;
+    if ((lossy && next() < 0.5) || next() < 0.01) value = null;
+    out.push({ key: `k${k}`, stream: String(k), kind: 'ICMP', time: time[k], value, lossy });
+  }
+  return out;
+}
+
+/**
+ * The first 16 hex digits of a sha256 over every output and periodic saved states (−0, NaN
+ * and ±Infinity kept apart), restoring into a fresh detector now and then (without JSON,
+ * which would turn −0 into 0).
+ */
+function fingerprint(make: () => Detector, samples: readonly Sample[]): string {
+  const hash = createHash('sha256');
+  const exact = (_key: string, v: unknown): unknown => (typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  let det = make();
+  samples.forEach((s, i) => {
+    hash.update(JSON.stringify(det.process(s), exact));
+    if (i % 97 === 0) hash.update(JSON.stringify(det.saveState(), exact));
+    if (i % 389 === 0) {
+      const snap = det.saveState();
+      det = make();
+      det.loadState(snap);
+    }
+  });
+  hash.update(JSON.stringify(det.saveState(), exact));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Recorded from the implementation before the packed-state rework (typed arrays per stream). */
+const GOLDEN_LOSS = [
+  '3bd3c4ceae3badb9',
+  '7b7a743d6bcb7e84',
+  'f397ff26f03e539f',
+  'dacabbf17a7e82ec',
+];
+
+/** §3.4 read plainly: the window as two arrays, the count and the run found by scanning. */
+class ReferenceLoss {
+  private readonly streams = new Map<string, { times: number[]; lossy: boolean[] }>();
+
+  constructor(private readonly p: LossParams) {}
+
+  process(s: Sample): DetectorEvent[] {
+    const p = this.p;
+    let st = this.streams.get(s.key);
+    if (st === undefined) {
+      st = { times: [], lossy: [] };
+      this.streams.set(s.key, st);
+    }
+    const before = st.lossy.filter(Boolean).length;
+    st.times.push(s.time);
+    st.lossy.push(s.lossy);
+    if (st.times.length > p.maxHistory) {
+      st.times.shift();
+      st.lossy.shift();
+    }
+    const len = st.times.length;
+    const count = st.lossy.filter(Boolean).length;
+    let run = 0;
+    while (run < len && st.lossy[len - 1 - run]) run++;
+    const consecutive = p.consecutiveCount > 0 && run >= p.consecutiveCount;
+    const ratio = p.lossCount > 0 && count > before && count >= p.lossCount;
+    const severity = lossSeverity(count, len);
+    const events: DetectorEvent[] = [];
+    if (consecutive) {
+      events.push({
+        eventType: 'loss_events', stream: s.stream, severity, time: s.time, detectionLatency: s.time - st.times[len - run],
+        description: `Consecutive loss became worse! ${run} in a row.`, tags: { type: 'consecutive_loss' },
+      });
+    }
+    if (ratio) {
+      events.push({
+        eventType: 'loss_events', stream: s.stream, severity, time: s.time, detectionLatency: 0,
+        description: `Loss ratio became worse! ${before}/${len} -> ${count}/${len}`, tags: { type: 'loss_ratio' },
+      });
+    }
+    return events;
+  }
+
+  state(key: string): unknown {
+    const st = this.streams.get(key);
+    return st === undefined ? undefined : { times: [...st.times], lossy: [...st.lossy] };
+  }
+}
+
+describe('LossDetector against a plain reference (randomized)', () => {
+  it('gives the same events and states for random parameters, data and restores', () => {
+    const next = seeded(61);
+    for (let run = 0; run < 60; run++) {
+      // Windows around the 32-entry words of the lossy bits, and small ones.
+      const maxHistory = [1, 2, 3, 5, 30, 31, 32, 33, 63, 64, 65, 100, 600][run % 13];
+      let lossCount = Math.floor(next() * (maxHistory + 1));
+      const consecutiveCount = Math.floor(next() * (maxHistory + 1));
+      if (lossCount === 0 && consecutiveCount === 0) lossCount = 1;
+      const params: LossParams = { maxHistory, lossCount, consecutiveCount };
+      const lossRate = [0.03, 0.3, 0.7][run % 3];
+      const samples = mixedSamples(400 + run, 2000).map((s) => ({ ...s, lossy: next() < lossRate }));
+      const ref = new ReferenceLoss(params);
+      let det = new LossDetector(params);
+      samples.forEach((s, i) => {
+        const got = det.process(s);
+        const want = ref.process(s);
+        assert.deepEqual(got.length === 0 ? [] : got, want, `run ${run}, sample ${i}`);
+        if (next() < 0.02) {
+          const snap = det.saveState();
+          for (const key of ['k0', 'k1', 'k2']) assert.deepEqual(snap.streams[key], ref.state(key), `run ${run}, sample ${i}, ${key}`);
+          det = new LossDetector(params);
+          det.loadState(structuredClone(snap));
+        }
+      });
+    }
+  });
+});
+
+describe('LossDetector matches the implementation before the packed-state rework', () => {
+  it('gives the recorded fingerprints (seeded runs with gaps and restores)', () => {
+    const configs: LossParams[] = [
+      defaultParams(lossParamSet),
+      { maxHistory: 1, lossCount: 1, consecutiveCount: 1 },
+      { maxHistory: 33, lossCount: 3, consecutiveCount: 0 },
+      { maxHistory: 64, lossCount: 0, consecutiveCount: 2 },
+    ];
+    const lossier = (seed: number): Sample[] => {
+      const next = seeded(seed);
+      return mixedSamples(seed, 6000).map((s) => ({ ...s, lossy: s.lossy || next() < 0.3 }));
+    };
+    assert.deepEqual(configs.map((p, i) => fingerprint(() => new LossDetector(p), lossier(37 + i))), GOLDEN_LOSS);
   });
 });

@@ -3,6 +3,9 @@ import { ModeDetector, ModeParams, bucket, digits, modeDefinition, modeParamSet,
 import { SNAPSHOT_FORMAT, Sample, StateError } from '../../lib/detectors/types';
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
+import { createHash } from 'node:crypto';
+import type { Detector } from '../../lib/detectors/types';
+import { trunc } from '../../lib/severity';
 
 const T0 = 1e12;
 const NORMAL = 225000;
@@ -324,5 +327,179 @@ describe('ModeDetector', () => {
     assert.deepEqual(parseParams(modeParamSet, { maxHistory: '10', minFrequency: '9', minProminence: '9' }).errors, []);
     // Defaults of omitted parameters take part: the default minFrequency 6 does not fit maxHistory 5.
     assert.deepEqual(parseParams(modeParamSet, { maxHistory: '5' }).errors, ['mode: minFrequency (6) must be less than maxHistory (5)']);
+  });
+});
+
+// ---- Randomized and golden checks of the packed per-stream state ----
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` samples of three interleaved streams: noisy levels that shift, with rare large
+ * outliers (k0, k1), and small values with ties, ±0, negative fractions, NaN and ±Infinity
+ * (k2); lossy and missing values, long gaps, repeated and out-of-order times.
+ */
+function mixedSamples(seed: number, n: number): Sample[] {
+  const next = seeded(seed);
+  const time = [1e12, 1e12, 1e12];
+  const level = [1000, 225000, 5];
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 3);
+    const u = next();
+    time[k] += u < 0.01 ? 5_000_000 : u < 0.03 ? -30_000 : u < 0.05 ? 0 : 60_000;
+    if (next() < 0.01) level[k] *= next() < 0.5 ? 3 : 0.25;
+    const w = next();
+    let value: number | null;
+    if (k === 2) {
+      value = w < 0.1 ? -0 : w < 0.2 ? 0 : w < 0.23 ? NaN : w < 0.24 ? Infinity : w < 0.25 ? -Infinity
+        : Math.floor(next() * 7) - 3 + (next() < 0.1 ? -0.5 : 0);
+    } else {
+      value = Math.round(level[k] * (1 + (next() - 0.5) * 0.1)) + (next() < 0.005 ? level[k] * 20 : 0);
+    }
+    const lossy = next() < 0.03;
+    if ((lossy && next() < 0.5) || next() < 0.01) value = null;
+    out.push({ key: `k${k}`, stream: String(k), kind: 'ICMP', time: time[k], value, lossy });
+  }
+  return out;
+}
+
+/**
+ * The first 16 hex digits of a sha256 over every output and periodic saved states (−0, NaN
+ * and ±Infinity kept apart), restoring into a fresh detector now and then (without JSON,
+ * which would turn −0 into 0).
+ */
+function fingerprint(make: () => Detector, samples: readonly Sample[]): string {
+  const hash = createHash('sha256');
+  const exact = (_key: string, v: unknown): unknown => (typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  let det = make();
+  samples.forEach((s, i) => {
+    hash.update(JSON.stringify(det.process(s), exact));
+    if (i % 97 === 0) hash.update(JSON.stringify(det.saveState(), exact));
+    if (i % 389 === 0) {
+      const snap = det.saveState();
+      det = make();
+      det.loadState(snap);
+    }
+  });
+  hash.update(JSON.stringify(det.saveState(), exact));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Recorded from the implementation before the packed-state rework (typed arrays per stream). */
+const GOLDEN_MODE = [
+  '4f17f0b34aa773cd',
+  '6591a7e37841a36c',
+  'bbc1b7f29d0874c6',
+];
+
+/** §3.5 read plainly: the history as an array, bucket counts rebuilt from it at every step. */
+class ReferenceMode {
+  private readonly streams = new Map<string, { lastObserved: number | null; history: number[]; last: [number, number] }>();
+
+  constructor(private readonly p: ModeParams) {}
+
+  process(s: Sample): DetectorEvent[] {
+    const p = this.p;
+    let st = this.streams.get(s.key);
+    if (st === undefined) {
+      st = { lastObserved: null, history: [], last: [-5, -6] };
+      this.streams.set(s.key, st);
+    }
+    const purgeMs = p.inactivityPurgeTime * 1000;
+    if (st.lastObserved === null || (purgeMs !== 0 && s.time - st.lastObserved > purgeMs)) {
+      st.lastObserved = s.time;
+      st.history = [];
+      st.last = [-5, -6];
+      return [];
+    }
+    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (s.lossy || s.value === null) return [];
+    st.history.push(trunc(s.value));
+    if (st.history.length > p.maxHistory) st.history.shift();
+    if (st.history.length < p.maxHistory) return [];
+    const counts = new Map<number, number>();
+    for (const x of st.history) counts.set(bucket(x), (counts.get(bucket(x)) ?? 0) + 1);
+    // Top bucket and runner-up count (−2 with one bucket). With a tie at the top the
+    // prominence gate fails whichever bucket is taken as primary, so order does not matter.
+    const entries = [...counts];
+    let [primary, primaryCount] = entries[0];
+    let secondaryCount = -2;
+    for (const [b, c] of entries.slice(1)) {
+      if (c > primaryCount) {
+        secondaryCount = primaryCount;
+        primaryCount = c;
+        primary = b;
+      } else if (c > secondaryCount) {
+        secondaryCount = c;
+      }
+    }
+    const old = st.last[0];
+    if (old === primary || primaryCount < p.minFrequency || primaryCount - secondaryCount < p.minProminence) return [];
+    st.last = [primary, primaryCount];
+    if (!counts.has(old)) return [];
+    const calc = old / Math.log(old);
+    if (Math.abs(old - primary) < (calc < p.threshold ? p.threshold : calc) || old === -5) return [];
+    return [{
+      eventType: 'mode_events', stream: s.stream, severity: modeSeverity(old, primary), time: s.time,
+      detectionLatency: 0, description: `Mode changed from ${old} to ${primary}!`, tags: {},
+    }];
+  }
+
+  state(key: string): unknown {
+    const st = this.streams.get(key);
+    return st === undefined ? undefined : { lastObserved: st.lastObserved, history: [...st.history], last: [...st.last] };
+  }
+}
+
+describe('ModeDetector against a plain reference (randomized)', () => {
+  it('gives the same events and states for random parameters, data and restores', () => {
+    const next = seeded(51);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    for (let run = 0; run < 60; run++) {
+      const maxHistory = pick([5, 6, 10, 30, 100]);
+      const params: ModeParams = {
+        maxHistory,
+        minFrequency: 1 + Math.floor(next() * (maxHistory - 1)),
+        minProminence: 1 + Math.floor(next() * (maxHistory - 1)),
+        threshold: pick([0, 1, 7.5]),
+        inactivityPurgeTime: pick([0, 1, 60]),
+      };
+      // Integer values and no −0: a Map key would turn a −0 bucket into 0.
+      const integer = (v: number): number => (Object.is(Math.round(v), -0) ? 0 : Math.round(v));
+      const samples = mixedSamples(300 + run, 1500).map((s) => (s.value === null ? s : { ...s, value: integer(s.value) }));
+      const ref = new ReferenceMode(params);
+      let det = new ModeDetector(params);
+      samples.forEach((s, i) => {
+        assert.deepEqual(det.process(s), ref.process(s), `run ${run}, sample ${i}`);
+        if (next() < 0.02) {
+          const snap = det.saveState();
+          for (const key of ['k0', 'k1', 'k2']) assert.deepEqual(snap.streams[key], ref.state(key), `run ${run}, sample ${i}, ${key}`);
+          det = new ModeDetector(params);
+          det.loadState(structuredClone(snap));
+        }
+      });
+    }
+  });
+});
+
+describe('ModeDetector matches the implementation before the packed-state rework', () => {
+  it('gives the recorded fingerprints (seeded runs with ±0, NaN, ties, gaps and restores)', () => {
+    const configs: ModeParams[] = [
+      defaultParams(modeParamSet),
+      { maxHistory: 5, minFrequency: 2, minProminence: 1, threshold: 0, inactivityPurgeTime: 1 },
+      { maxHistory: 12, minFrequency: 4, minProminence: 2, threshold: 1, inactivityPurgeTime: 0 },
+    ];
+    assert.deepEqual(configs.map((p, i) => fingerprint(() => new ModeDetector(p), mixedSamples(27 + i, 6000))), GOLDEN_MODE);
   });
 });

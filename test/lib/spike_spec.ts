@@ -3,6 +3,11 @@ import { SmoothedZScore, SpikeDetector, spikeParamSet } from '../../lib/detector
 import type { Sample } from '../../lib/detectors/types';
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
+import { createHash } from 'node:crypto';
+import { SpikeParams } from '../../lib/detectors/spike';
+import { encodeDouble } from '../../lib/detectors/keyed';
+import type { Detector } from '../../lib/detectors/types';
+import { changeMagnitudeSeverity } from '../../lib/severity';
 
 const T0 = 1e12;
 
@@ -152,5 +157,195 @@ describe('SpikeDetector', () => {
     ]);
     assert.deepEqual(parseParams(spikeParamSet, {}).params, defaults);
     assert.deepEqual(parseParams(spikeParamSet, { lag: '20' }).params.lag, 20);
+  });
+});
+
+// ---- Randomized and golden checks of the packed per-stream state ----
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `n` samples of three interleaved streams: noisy levels that shift, with rare large
+ * outliers (k0, k1), and small values with ties, ±0, negative fractions, NaN and ±Infinity
+ * (k2); lossy and missing values, long gaps, repeated and out-of-order times.
+ */
+function mixedSamples(seed: number, n: number): Sample[] {
+  const next = seeded(seed);
+  const time = [1e12, 1e12, 1e12];
+  const level = [1000, 225000, 5];
+  const out: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(next() * 3);
+    const u = next();
+    time[k] += u < 0.01 ? 5_000_000 : u < 0.03 ? -30_000 : u < 0.05 ? 0 : 60_000;
+    if (next() < 0.01) level[k] *= next() < 0.5 ? 3 : 0.25;
+    const w = next();
+    let value: number | null;
+    if (k === 2) {
+      value = w < 0.1 ? -0 : w < 0.2 ? 0 : w < 0.23 ? NaN : w < 0.24 ? Infinity : w < 0.25 ? -Infinity
+        : Math.floor(next() * 7) - 3 + (next() < 0.1 ? -0.5 : 0);
+    } else {
+      value = Math.round(level[k] * (1 + (next() - 0.5) * 0.1)) + (next() < 0.005 ? level[k] * 20 : 0);
+    }
+    const lossy = next() < 0.03;
+    if ((lossy && next() < 0.5) || next() < 0.01) value = null;
+    out.push({ key: `k${k}`, stream: String(k), kind: 'ICMP', time: time[k], value, lossy });
+  }
+  return out;
+}
+
+/**
+ * The first 16 hex digits of a sha256 over every output and periodic saved states (−0, NaN
+ * and ±Infinity kept apart), restoring into a fresh detector now and then (without JSON,
+ * which would turn −0 into 0).
+ */
+function fingerprint(make: () => Detector, samples: readonly Sample[]): string {
+  const hash = createHash('sha256');
+  const exact = (_key: string, v: unknown): unknown => (typeof v === 'number' && (Object.is(v, -0) || !Number.isFinite(v)) ? `#${Object.is(v, -0) ? '-0' : String(v)}` : v);
+  let det = make();
+  samples.forEach((s, i) => {
+    hash.update(JSON.stringify(det.process(s), exact));
+    if (i % 97 === 0) hash.update(JSON.stringify(det.saveState(), exact));
+    if (i % 389 === 0) {
+      const snap = det.saveState();
+      det = make();
+      det.loadState(snap);
+    }
+  });
+  hash.update(JSON.stringify(det.saveState(), exact));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Recorded from the implementation before the packed-state rework (typed arrays per stream). */
+const GOLDEN_SPIKE = [
+  'b636df61eacf492d',
+  '90f6b05c60a733a1',
+  '9e58504278f5c365',
+  '2215ea18c0b9c06f',
+];
+
+/** §3.6 read plainly: the history as an array, mean and std by Welford over all of it. */
+class ReferenceSpike {
+  private readonly streams = new Map<string, {
+    lastObserved: number | null; prev: number | null; history: number[]; mean: number; std: number;
+  }>();
+
+  constructor(private readonly p: SpikeParams) {}
+
+  process(s: Sample): DetectorEvent[] {
+    const p = this.p;
+    let st = this.streams.get(s.key);
+    if (st === undefined) {
+      st = { lastObserved: null, prev: null, history: [], mean: NaN, std: NaN };
+      this.streams.set(s.key, st);
+    }
+    const purgeMs = p.inactivityPurgeTime * 1000;
+    if (st.lastObserved === null || (purgeMs !== 0 && s.time - st.lastObserved > purgeMs)) {
+      st.lastObserved = s.time;
+      st.prev = s.lossy ? null : s.value;
+      st.history = [];
+      st.mean = NaN;
+      st.std = NaN;
+      return [];
+    }
+    if (s.time >= st.lastObserved) st.lastObserved = s.time;
+    if (s.lossy || s.value === null) return [];
+    const v = s.value;
+    const h = st.history;
+    let signal = 0;
+    if (h.length >= p.lag && Math.abs(v - st.mean) > p.threshold * st.std) {
+      h.push(p.influence * v + (1 - p.influence) * h[h.length - 1]);
+      signal = v > st.mean ? 1 : -1;
+    } else {
+      h.push(v);
+    }
+    if (h.length > p.lag) h.shift();
+    let n = 0;
+    let m1 = 0;
+    let m2 = 0;
+    for (const x of h) {
+      n++;
+      const dev = x - m1;
+      const nd = dev / n;
+      m1 += nd;
+      m2 += (n - 1) * dev * nd;
+    }
+    st.mean = m1;
+    st.std = n === 1 ? 0 : Math.sqrt(m2 / n);
+    const prev = st.prev ?? v;
+    st.prev = v;
+    if (signal === 0) return [];
+    return [{
+      eventType: 'spike_events', stream: s.stream, severity: changeMagnitudeSeverity(prev, v), time: s.time,
+      detectionLatency: 0, description: signal > 0 ? 'Positive' : 'Negative', tags: {},
+    }];
+  }
+
+  state(key: string): unknown {
+    const st = this.streams.get(key);
+    if (st === undefined) return undefined;
+    return {
+      lastObserved: st.lastObserved,
+      prev: st.prev === null ? null : encodeDouble(st.prev),
+      history: st.history.map(encodeDouble),
+      mean: encodeDouble(st.mean),
+      std: encodeDouble(st.std),
+    };
+  }
+}
+
+describe('SpikeDetector against a plain reference (randomized)', () => {
+  it('gives the same events and states for random parameters, data and restores', () => {
+    const next = seeded(41);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+    for (let run = 0; run < 60; run++) {
+      const params: SpikeParams = {
+        lag: pick([1, 2, 3, 5, 10, 50, 200]),
+        threshold: pick([0.5, 1, 2, 3, 30]),
+        influence: pick([0, 0.01, 0.5, 1]),
+        inactivityPurgeTime: pick([0, 1, 60]),
+      };
+      const ref = new ReferenceSpike(params);
+      let det = new SpikeDetector(params);
+      mixedSamples(200 + run, 1500).forEach((s, i) => {
+        assert.deepEqual(det.process(s), ref.process(s), `run ${run}, sample ${i}`);
+        if (next() < 0.02) {
+          const snap = det.saveState();
+          for (const key of ['k0', 'k1', 'k2']) assert.deepEqual(snap.streams[key], ref.state(key), `run ${run}, sample ${i}, ${key}`);
+          det = new SpikeDetector(params);
+          det.loadState(structuredClone(snap));
+        }
+      });
+    }
+  });
+
+  it('SmoothedZScore walks the history ring in arrival order after it wraps', () => {
+    const z = new SmoothedZScore(3, 1000, 0);
+    for (const v of [1, 2, 3, 4, 5]) z.add(v);
+    assert.deepEqual(z.history(), [3, 4, 5]);
+    assert.equal(z.mean, 4);
+    assert.equal(z.std, Math.sqrt(2 / 3));
+  });
+});
+
+describe('SpikeDetector matches the implementation before the packed-state rework', () => {
+  it('gives the recorded fingerprints (seeded runs with ±0, NaN, ties, gaps and restores)', () => {
+    const configs: SpikeParams[] = [
+      defaultParams(spikeParamSet),
+      { lag: 3, threshold: 1, influence: 0.5, inactivityPurgeTime: 1 },
+      { lag: 20, threshold: 2, influence: 0, inactivityPurgeTime: 0 },
+      { lag: 7, threshold: 0.5, influence: 1, inactivityPurgeTime: 60 },
+    ];
+    assert.deepEqual(configs.map((p, i) => fingerprint(() => new SpikeDetector(p), mixedSamples(17 + i, 6000))), GOLDEN_SPIKE);
   });
 });
