@@ -1,0 +1,72 @@
+/**
+ * The InfluxDB server settings of a configuration node (data-formats.md §12.2,
+ * node-red-conventions.md §6), validated with messages that name the field (D9).
+ * Values may come from `${ENV}` substitution, so numbers and booleans may arrive as strings.
+ */
+
+export interface InfluxServerConfig {
+  host: string;
+  port: number;
+  tls: boolean;
+  database: string;
+  /** '' = the database's default retention policy. */
+  retentionPolicy: string;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+}
+
+export const INFLUX_DEFAULTS = {
+  host: 'localhost',
+  port: 8086,
+  database: 'streamevmon',
+  retentionPolicy: 'streamevmondefault',
+  timeoutSeconds: 10,
+} as const;
+
+const OWNER = 'influxdb';
+
+function text(raw: unknown, dflt: string): string {
+  if (raw === undefined || raw === null) return dflt;
+  return String(raw).trim();
+}
+
+/** InfluxDB refuses database and policy names that are empty, unprintable or contain / or \. */
+function nameProblem(field: string, name: string): string | null {
+  if (name === '.' || name === '..' || /[/\\]/.test(name) || /[\u0000-\u001f\u007f]/.test(name)) {
+    return `${OWNER}: ${field} ${JSON.stringify(name)} is not a valid InfluxDB name (no / or \\, no control characters)`;
+  }
+  return null;
+}
+
+export function parseInfluxConfig(raw: Record<string, unknown>): { config: InfluxServerConfig; errors: string[] } {
+  const errors: string[] = [];
+  const host = text(raw.host, INFLUX_DEFAULTS.host) || INFLUX_DEFAULTS.host;
+  if (/:\/\/|[/\s]/.test(host)) {
+    errors.push(`${OWNER}: host must be a host name or address without http:// or a path (got ${JSON.stringify(host)}); tick "Use TLS" for https`);
+  }
+
+  const portText = text(raw.port, '');
+  const port = portText === '' ? INFLUX_DEFAULTS.port : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) errors.push(`${OWNER}: port must be an integer between 1 and 65535 (got ${JSON.stringify(raw.port)})`);
+
+  const database = text(raw.database, INFLUX_DEFAULTS.database) || INFLUX_DEFAULTS.database;
+  const dbProblem = nameProblem('database', database);
+  if (dbProblem) errors.push(dbProblem);
+
+  // An explicitly empty retention policy means the database's default one.
+  const retentionPolicy = text(raw.retentionPolicy, INFLUX_DEFAULTS.retentionPolicy);
+  const rpProblem = retentionPolicy ? nameProblem('retentionPolicy', retentionPolicy) : null;
+  if (rpProblem) errors.push(rpProblem);
+
+  const timeoutText = text(raw.timeout, '');
+  const timeoutSeconds = timeoutText === '' ? INFLUX_DEFAULTS.timeoutSeconds : Number(timeoutText);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 300) {
+    errors.push(`${OWNER}: timeout must be a number of seconds greater than 0 and at most 300 (got ${JSON.stringify(raw.timeout)})`);
+  }
+
+  const tls = raw.tls === true || raw.tls === 'true';
+  return {
+    config: { host, port, tls, database, retentionPolicy, timeoutMs: Math.round(timeoutSeconds * 1000) },
+    errors,
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * Sink node streamevmon-influx-events: writes event msgs (measurement `events`) and event-group
+ * msgs (`event_groups`) to InfluxDB 1.x (data-formats.md §12, §13). Each msg ends in done()
+ * once the write holding it succeeded, or in done(err) when it finally failed, was dropped
+ * from a full buffer, or could not be written before the node closed: nothing is lost silently.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { InfluxError, statementError } from '../lib/influx/client';
+import { classifyWriteFailure, errorCode, linesForPayload, parseOverflow, sinkParamSet, sinkStatus } from '../lib/influx/events-sink';
+import { createDatabase, createRetentionPolicy } from '../lib/influx/influxql';
+import { SinkEvent, SinkQueue } from '../lib/influx/sink-queue';
+import { ReportLimiter } from '../lib/latencyts/limiter';
+import { parseParams } from '../lib/params';
+import type { SendFn } from './common/persistence';
+import { StatusReporter } from './common/status';
+import type { InfluxConfigNode, InfluxState } from './streamevmon-influxdb-api';
+
+const TYPE = 'streamevmon-influx-events';
+/** Flush on close for at most this long: Node-RED gives up on a close after 15 s. */
+const CLOSE_FLUSH_MS = 5_000;
+
+interface InfluxEventsDef extends NodeDef {
+  influxdb?: string;
+  overflow?: string;
+  [param: string]: unknown;
+}
+
+interface Line {
+  line: string;
+}
+
+export = function (RED: NodeAPI): void {
+  function InfluxEventsNode(this: Node, def: InfluxEventsDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusReporter(node);
+
+    const { params, errors } = parseParams(sinkParamSet, def);
+    const overflow = parseOverflow(def.overflow);
+    if (overflow.error) errors.push(overflow.error);
+    const config = (def.influxdb ? RED.nodes.getNode(def.influxdb) : null) as InfluxConfigNode | null;
+    if (!config) errors.push('influx-events: no InfluxDB server configured: select or add a streamevmon-influxdb configuration');
+    else if (!config.influx) errors.push(...config.configErrors.map((e) => `influx-events: server configuration: ${e}`));
+    if (errors.length || !config?.influx) {
+      // D9: a bad configuration writes nothing and says why, for every msg too.
+      for (const e of errors) node.error(e);
+      status.fail(errors[0]);
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(`${TYPE} is not running: ${errors.join('; ')}`)));
+      return;
+    }
+
+    const client = config.influx;
+    const { database, retentionPolicy } = config.settings;
+    let setupDone = !params.createDatabase;
+    let bad = 0;
+    let failureCode: string | null = null;
+    let serverState: InfluxState = config.influxState;
+
+    const warnings = new ReportLimiter((t) => node.warn(t), (n, latest) => `influx-events: ${n} more warnings (latest: ${latest})`, 1, 10_000);
+    const overflowWarnings = new ReportLimiter((t) => node.warn(t), (n) => `influx-events: BUFFER FULL: ${n} more msgs dropped (policy ${overflow.overflow})`, 1, 10_000);
+
+    /** §12.2: CREATE DATABASE and the default retention policy, once, before the first write. */
+    const ensureSetup = async (signal: AbortSignal): Promise<void> => {
+      if (setupDone) return;
+      const statements = [createDatabase(database)];
+      if (retentionPolicy) statements.push(createRetentionPolicy(retentionPolicy, database, { duration: '0s', replication: 1, isDefault: true }));
+      for (const q of statements) {
+        try {
+          const problem = statementError(await client.query(q, { signal }));
+          // "already exists" (e.g. a policy with other settings) is fine: the user keeps theirs.
+          if (problem && !/already exists/i.test(problem)) node.error(`influx-events: ${q} failed: ${problem}`);
+        } catch (err) {
+          // The server may come back: the batch is retried and so is the set-up.
+          if (err instanceof InfluxError && (err.retryable || err.kind === 'aborted')) throw err;
+          // Otherwise (e.g. no admin rights) try to write anyway: the write reports what matters.
+          node.error(`influx-events: ${q} failed: ${(err as Error).message}`);
+        }
+      }
+      setupDone = true;
+    };
+
+    const showStatus = (): void => {
+      const s = queue.stats;
+      let shown: NodeStatus & { text: string };
+      if (s.held === 0 && s.written === 0 && s.failed === 0 && s.dropped === 0 && !failureCode) {
+        // Nothing written yet: show the server's state.
+        if (serverState.state === 'error') shown = { fill: 'red', shape: 'ring', text: `error: ${serverState.code}` };
+        else if (serverState.state === 'connected') shown = { fill: 'green', shape: 'ring', text: 'connected' };
+        else shown = { fill: 'yellow', shape: 'ring', text: 'connecting' };
+      } else {
+        shown = sinkStatus({ ...s, errorCode: failureCode });
+      }
+      if (bad) shown.text += ` · bad ${bad}`;
+      status.update(shown);
+    };
+
+    const onQueueEvent = (e: SinkEvent): void => {
+      if (e.type === 'written') failureCode = null;
+      else if (e.type === 'retrying') {
+        failureCode = errorCode(e.error);
+        warnings.report(`influx-events: cannot write (${e.error.message}); ${e.held} lines queued, retrying in ${e.delayMs / 1000} s`);
+      } else if (e.type === 'failed' && e.reason !== 'closed') failureCode = errorCode(e.error);
+      else if (e.type === 'dropped') {
+        overflowWarnings.report(`influx-events: BUFFER FULL: ${params.bufferLimit} lines are waiting for InfluxDB (${failureCode ?? 'slow'}); `
+          + `policy ${overflow.overflow}: the ${overflow.overflow === 'drop-oldest' ? 'oldest' : 'newest'} msgs are dropped and ended with done(err). `
+          + 'Raise the buffer limit, or put a queue node before this sink for durable buffering.');
+      }
+      showStatus();
+    };
+
+    const queue = new SinkQueue<Line>({
+      batchSize: params.batchSize,
+      batchIntervalMs: params.batchInterval * 1000,
+      bufferLimit: params.bufferLimit,
+      overflow: overflow.overflow,
+      maxRetryAgeMs: params.maxRetryAge * 1000,
+      classify: classifyWriteFailure,
+      onEvent: onQueueEvent,
+      write: async (items, signal) => {
+        try {
+          await ensureSetup(signal);
+          await client.write(items.map((i) => i.line), { db: database, rp: retentionPolicy || undefined, precision: 'ns', signal });
+          config.reportResult();
+        } catch (err) {
+          config.reportResult(err);
+          throw err;
+        }
+      },
+    });
+
+    const onState = (s: InfluxState): void => {
+      serverState = s;
+      showStatus();
+    };
+    const stopFollowing = config.onState(onState);
+    config.register(node);
+    showStatus();
+
+    const handle = (msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void => {
+      const r = linesForPayload(msg.payload);
+      if ('error' in r) {
+        bad++;
+        showStatus();
+        done(new Error(`influx-events: ${r.error}`));
+        return;
+      }
+      const { lines } = r;
+      let left = lines.length;
+      const failures: Error[] = [];
+      const settled = (err?: Error): void => {
+        if (err) failures.push(err);
+        if (--left > 0) return;
+        if (failures.length === 0) {
+          if (params.passthrough) {
+            (msg as NodeMessage & { influx?: unknown }).influx = { database, retentionPolicy, lines: lines.length };
+            send(msg);
+          }
+          done();
+        } else if (lines.length === 1) {
+          done(new Error(`influx-events: not written: ${failures[0].message}`));
+        } else {
+          done(new Error(`influx-events: ${failures.length} of ${lines.length} lines of this msg not written: ${failures[0].message}`));
+        }
+      };
+      for (const line of lines) queue.push({ line }, settled);
+      showStatus();
+    };
+
+    node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void) => {
+      try {
+        handle(msg, send, done);
+      } catch (err) {
+        // Nothing here should throw; if it does, the msg is reported rather than lost.
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      stopFollowing();
+      config.deregister(node);
+      queue.close(CLOSE_FLUSH_MS).then(({ unwritten }) => {
+        if (unwritten) node.warn(`influx-events: ${unwritten} lines could not be written before closing (${failureCode ?? 'timeout'}); their msgs were ended with done(err)`);
+        warnings.flush();
+        overflowWarnings.flush();
+        warnings.close();
+        overflowWarnings.close();
+        status.close();
+        done();
+      }, () => done());
+    });
+  }
+
+  RED.nodes.registerType(TYPE, InfluxEventsNode);
+};
