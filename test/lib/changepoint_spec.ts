@@ -10,6 +10,7 @@ import {
 import type { DetectorEvent } from '../../lib/event';
 import { defaultParams, parseParams } from '../../lib/params';
 import { changeMagnitudeSeverity, trunc } from '../../lib/severity';
+import { seeded } from '../support/state-fingerprint';
 
 const T0 = 1e12;
 const NORMAL = 225000;
@@ -548,18 +549,6 @@ class RefChangepoint {
   }
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Private pooling state, for white-box checks. */
 interface PoolView {
   states: Map<string, { runs: { data: Float64Array }; normalRuns: { data: Float64Array } | null; ca: number }>;
@@ -588,7 +577,7 @@ interface Trial { params: ChangepointParams; samples: Sample[]; actions: Array<'
 
 /** Several keys interleaved: level shifts, outliers and bursts, noise, gaps, nulls, odd values. */
 function makeTrial(seed: number): Trial {
-  const r = mulberry(seed);
+  const r = seeded(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const maxHistory = r() < 0.1 ? 1 : r() < 0.2 ? 60 : int(2, 14);
   const purge = r() < 0.3 ? 0 : int(5, 90);
@@ -651,7 +640,7 @@ describe('changepoint buffer pooling (one run buffer per stream unless an anomal
 
   it('reuses buffers across streams without sharing one in use', () => {
     const det = make({ maxHistory: 8, triggerCount: 5 });
-    const r = mulberry(3);
+    const r = seeded(3);
     for (let i = 0; i < 6000; i++) {
       const k = Math.floor(r() * 12);
       const value = r() < 0.1 ? 50000 * r() : 1000 + (k * 100) + r();

@@ -1,17 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { RingBuffer, doubles, smallInt } from '../../lib/detectors/ring';
-
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../support/state-fingerprint';
 
 const SPECIAL = [-0, 0, NaN, Infinity, -Infinity, Number.MIN_VALUE, -Number.MAX_VALUE, 2452500.0000000116];
 
@@ -49,7 +38,7 @@ describe('smallInt', () => {
 
 describe('RingBuffer', () => {
   it('behaves like an array FIFO of the last `capacity` values (random pushes and clears)', () => {
-    const next = rng(11);
+    const next = seeded(11);
     for (const capacity of [1, 2, 3, 5, 9, 50]) {
       const ring = new RingBuffer(capacity);
       let model: number[] = [];
