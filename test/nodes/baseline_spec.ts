@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import baselineNode = require('../../nodes/streamevmon-baseline');
-import { collect, helper, lastStatus, settle } from './helpers';
+import { collect, helper, lastStatus, loadExample, settle } from './helpers';
 
 /** Window 3, median: the baseline follows the middle of the last three values. */
 function flow(extra: Record<string, unknown> = {}) {
@@ -199,28 +199,14 @@ describe('example flow "02 - Baseline detector on injected values"', () => {
   });
 
   it('gives the two events its comment describes', async () => {
-    const fs = await import('node:fs');
-    const path = await import('node:path');
-    // The compiled test runs from .build/<name>/test/nodes or dist/test/nodes: find the package root.
-    let root = __dirname;
-    while (!fs.existsSync(path.join(root, 'package.json'))) root = path.dirname(root);
-    const file = path.join(root, 'examples', 'detectors', '02 - Baseline detector on injected values.json');
-    const nodes: any[] = JSON.parse(fs.readFileSync(file, 'utf8'));
-    assert.ok(Array.isArray(nodes));
-    for (const n of nodes) {
+    const ex = await loadExample('detectors/02 - Baseline detector on injected values.json', [baselineNode]);
+    for (const n of ex.nodes) {
       assert.match(n.id, /^[0-9a-f]{16}$/);
       assert.equal(n.z, undefined);
     }
-    assert.deepEqual(nodes.map((n) => n.type).sort(), ['comment', 'debug', 'function', 'inject', 'streamevmon-baseline']);
-    // Run the function and our node on a tab (as an import into the editor places them); the
-    // debug node is swapped for a helper to collect the output.
-    const kept = nodes.filter((n) => n.type === 'function' || n.type === 'streamevmon-baseline').map((n) => ({ ...n, z: 't1' }));
-    const baseline = kept.find((n) => n.type === 'streamevmon-baseline');
-    baseline.wires = [['out']];
-    const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js', { paths: [require.resolve('node-red')] }));
-    await helper.load([functionNode, baselineNode], [{ id: 't1', type: 'tab' }, ...kept, { id: 'out', z: 't1', type: 'helper' }]);
-    const out = collect('out');
-    helper.getNode(kept.find((n) => n.type === 'function').id).receive({ payload: Date.now() });
+    assert.deepEqual(ex.nodes.map((n) => n.type).sort(), ['comment', 'debug', 'function', 'inject', 'streamevmon-baseline']);
+    const out = ex.out;
+    ex.trigger('function');
     const msgs = await out.waitFor(2);
     await settle();
     assert.equal(out.msgs.length, 2);

@@ -1,8 +1,6 @@
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import changepointNode = require('../../nodes/streamevmon-changepoint');
-import { collect, helper, lastStatus, settle } from './helpers';
+import { collect, helper, lastStatus, loadExample, settle } from './helpers';
 
 /** 2024-01-01T00:00:00Z: far enough from the epoch for minimumEventInterval (10 s). */
 const BASE = Date.UTC(2024, 0, 1);
@@ -180,17 +178,10 @@ describe('streamevmon-changepoint node', () => {
   });
 
   it('the example flow reports the level shift it describes', async () => {
-    const example = readExample('03 - Changepoint detector on injected values.json');
-    // Importing puts the nodes on a tab; the debug node becomes a helper node with the same id.
-    const flowNodes = [
-      { id: 'tabex', type: 'tab' },
-      ...example.map((n) => ({ ...(n.type === 'debug' ? { id: n.id, type: 'helper', x: n.x, y: n.y, wires: [] } : n), z: 'tabex' })),
-    ];
-    const core = (file: string): unknown => require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(require.resolve('node-red'))] }));
-    await helper.load([changepointNode, core('common/20-inject.js'), core('function/10-function.js'), core('common/90-comment.js')] as any, flowNodes as any);
-    const debugId = example.find((n) => n.type === 'debug')!.id as string;
-    const out = collect(debugId);
-    helper.getNode(example.find((n) => n.type === 'inject')!.id as string).receive({});
+    const ex = await loadExample('detectors/03 - Changepoint detector on injected values.json', [changepointNode], { keepInjects: true });
+    const example = ex.nodes;
+    const out = ex.out;
+    ex.trigger('inject', {});
     const [msg] = await out.waitFor(1);
     assert.equal(msg.payload.description, 'Latency increased from 20033 to 40400');
     assert.equal(msg.payload.severity, 100);
@@ -210,16 +201,3 @@ describe('streamevmon-changepoint node', () => {
     assert.ok(example.some((n) => n.type === 'comment'));
   });
 });
-
-/** An example flow from the package's examples/detectors folder. */
-function readExample(file: string): Array<Record<string, unknown>> {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'examples', 'detectors'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('examples/detectors not found');
-    dir = up;
-  }
-  const flow: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'examples', 'detectors', file), 'utf8'));
-  assert.ok(Array.isArray(flow), 'an example is a flat array of nodes');
-  return flow as Array<Record<string, unknown>>;
-}

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import groupNode = require('../../nodes/streamevmon-event-group');
-import { collect, contextGet, contextSet, helper, lastStatus, nodeContext, settle, useConfiguredStores } from './helpers';
+import { collect, contextGet, helper, lastStatus, nodeContext, settle, useConfiguredStores } from './helpers';
 
 const T0 = 1_564_713_040_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

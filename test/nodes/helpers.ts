@@ -91,33 +91,55 @@ export interface LoadedExample {
   out: Collected;
   /** Send a msg into the example's node with this type (e.g. its function node). */
   trigger(type: string, msg?: Record<string, unknown>): void;
+  /** The running node with this name (e.g. an inject button, with keepInjects). */
+  byName(name: string): any;
 }
 
-/**
- * Load an example flow file as an import into the editor would place it (on a tab), with
- * inject, comment and debug nodes left out and every wire to a debug node going to a helper.
- */
-export async function loadExample(relPath: string, modules: unknown[]): Promise<LoadedExample> {
+/** An example flow file's nodes, as stored: a flat array an import into the editor accepts. */
+export function readExample(relPath: string): any[] {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const fs = require('node:fs') as typeof import('node:fs');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const path = require('node:path') as typeof import('node:path');
-  const nodes: any[] = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'examples', relPath), 'utf8'));
+  const nodes: unknown = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'examples', relPath), 'utf8'));
+  if (!Array.isArray(nodes)) throw new Error(`${relPath}: an example must be a flat array of nodes`);
+  return nodes;
+}
+
+/**
+ * Load an example flow file as an import into the editor would place it (on a tab), with
+ * comment and debug nodes (and inject nodes, unless keepInjects) left out and every wire to a
+ * debug node going to a helper. `edit` may change a node before loading (e.g. drop a repeat).
+ */
+export async function loadExample(
+  relPath: string,
+  modules: unknown[],
+  opts: { keepInjects?: boolean; edit?: (node: any) => any } = {},
+): Promise<LoadedExample> {
+  const nodes = readExample(relPath);
   const debugIds = new Set(nodes.filter((n) => n.type === 'debug').map((n) => n.id));
+  const dropped = ['comment', 'debug', 'tab', ...(opts.keepInjects ? [] : ['inject'])];
   const kept = nodes
-    .filter((n) => !['inject', 'comment', 'debug', 'tab'].includes(n.type))
+    .filter((n) => !dropped.includes(n.type))
     .map((n) => ({
-      ...n,
+      ...(opts.edit ? opts.edit(n) : n),
       z: 't1',
       wires: (n.wires ?? []).map((port: string[]) => [...new Set(port.map((id) => (debugIds.has(id) ? 'out' : id)))]),
     }));
-  const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js', { paths: [require.resolve('node-red')] }));
-  await helper.load([functionNode, ...modules] as any, [{ id: 't1', type: 'tab' }, ...kept, { id: 'out', z: 't1', type: 'helper' }] as any);
+  const core = (file: string): unknown => require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve('node-red')] }));
+  const coreNodes = [core('function/10-function.js'), ...(opts.keepInjects ? [core('common/20-inject.js')] : [])];
+  await helper.load([...coreNodes, ...modules] as any, [{ id: 't1', type: 'tab' }, ...kept, { id: 'out', z: 't1', type: 'helper' }] as any);
+  const idOfName = (name: string): string => {
+    const node = kept.find((n) => n.name === name);
+    if (!node) throw new Error(`${relPath}: no node named ${name}`);
+    return node.id;
+  };
   return {
     nodes,
     out: collect('out'),
     trigger(type, msg = { payload: Date.now() }) {
       helper.getNode(kept.find((n) => n.type === type).id).receive(msg);
     },
+    byName: (name) => helper.getNode(idOfName(name)),
   };
 }

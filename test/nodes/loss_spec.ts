@@ -1,37 +1,6 @@
 import { strict as assert } from 'node:assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import lossNode = require('../../nodes/streamevmon-loss');
-import { collect, helper, lastStatus, settle } from './helpers';
-
-// Core nodes used by the example flows.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const injectNode = require('@node-red/nodes/core/common/20-inject.js');
-
-type FlowNode = { id: string; type: string; wires?: string[][]; [prop: string]: any };
-
-/** An example flow from examples/detectors/, its debug node swapped for a helper with id "debug". */
-function loadExample(file: string): FlowNode[] {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'examples', 'detectors'))) {
-    if (dir === path.dirname(dir)) throw new Error('examples/detectors not found');
-    dir = path.dirname(dir);
-  }
-  const flow = JSON.parse(fs.readFileSync(path.join(dir, 'examples', 'detectors', file), 'utf8')) as FlowNode[];
-  assert.ok(Array.isArray(flow), 'an example is a flat array of nodes');
-  const debugId = flow.find((n) => n.type === 'debug')?.id;
-  // Imported examples land on the current tab; give them one here.
-  const onTab = flow
-    .filter((n) => n.type !== 'debug' && n.type !== 'comment')
-    .map((n): FlowNode => ({ ...n, z: 'tab', wires: (n.wires ?? []).map((ws) => ws.map((w) => (w === debugId ? 'debug' : w))) }));
-  return [{ id: 'tab', type: 'tab' }, ...onTab, { id: 'debug', z: 'tab', type: 'helper' }];
-}
-
-function idOf(flow: FlowNode[], name: string): string {
-  const node = flow.find((n) => n.name === name);
-  if (!node) throw new Error(`no node named ${name}`);
-  return node.id;
-}
+import { collect, helper, lastStatus, loadExample, settle } from './helpers';
 
 function flow(extra: Record<string, unknown> = {}) {
   return [
@@ -171,11 +140,10 @@ describe('example 06 - Loss detector on injected values', () => {
   });
 
   it('the buttons raise the events its comment describes', async () => {
-    const flow = loadExample('06 - Loss detector on injected values.json');
-    assert.equal(flow.filter((n) => n.type === 'streamevmon-loss').length, 1);
-    await helper.load([injectNode, lossNode], flow);
-    const out = collect('debug');
-    const click = (name: string): void => helper.getNode(idOf(flow, name)).receive({});
+    const ex = await loadExample('detectors/06 - Loss detector on injected values.json', [lossNode], { keepInjects: true });
+    assert.equal(ex.nodes.filter((n) => n.type === 'streamevmon-loss').length, 1);
+    const out = ex.out;
+    const click = (name: string): void => ex.byName(name).receive({});
     click('delivered');
     click('lost');
     click('partly lost');

@@ -1,39 +1,6 @@
 import { strict as assert } from 'node:assert';
-import fs from 'node:fs';
-import path from 'node:path';
 import thresholdNode = require('../../nodes/streamevmon-threshold');
-import { collect, helper, lastStatus, settle } from './helpers';
-// Core nodes used by the example flows.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const injectNode = require('@node-red/nodes/core/common/20-inject.js');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const functionNode = require('@node-red/nodes/core/function/10-function.js');
-
-type FlowNode = { id: string; type: string; wires?: string[][]; [prop: string]: any };
-
-/** An example flow from examples/detectors/, its debug node swapped for a helper with id "debug". */
-function loadExample(file: string): FlowNode[] {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'examples', 'detectors'))) {
-    if (dir === path.dirname(dir)) throw new Error('examples/detectors not found');
-    dir = path.dirname(dir);
-  }
-  const flow = JSON.parse(fs.readFileSync(path.join(dir, 'examples', 'detectors', file), 'utf8')) as FlowNode[];
-  assert.ok(Array.isArray(flow), 'an example is a flat array of nodes');
-  const debugId = flow.find((n) => n.type === 'debug')?.id;
-  // Imported examples land on the current tab; give them one here.
-  const onTab = flow
-    .filter((n) => n.type !== 'debug' && n.type !== 'comment')
-    .map((n): FlowNode => ({ ...n, z: 'tab', wires: (n.wires ?? []).map((ws) => ws.map((w) => (w === debugId ? 'debug' : w))) }));
-  return [{ id: 'tab', type: 'tab' }, ...onTab, { id: 'debug', z: 'tab', type: 'helper' }];
-}
-
-function idOf(flow: FlowNode[], name: string): string {
-  const node = flow.find((n) => n.name === name);
-  if (!node) throw new Error(`no node named ${name}`);
-  return node.id;
-}
-
+import { collect, helper, lastStatus, loadExample, settle } from './helpers';
 
 function flow(extra: Record<string, unknown> = {}) {
   return [
@@ -157,12 +124,14 @@ describe('example 07 - Threshold detector on injected values', () => {
 
   it('one cycle of the simulated temperature gives one upper and one lower crossing', async () => {
     // Ticks are driven by the test, not by the one-second repeat.
-    const flow = loadExample('07 - Threshold detector on injected values.json').map((n) => (n.type === 'inject' ? { ...n, repeat: '' } : n));
-    const det = flow.find((n) => n.type === 'streamevmon-threshold') as FlowNode;
+    const ex = await loadExample('detectors/07 - Threshold detector on injected values.json', [thresholdNode], {
+      keepInjects: true,
+      edit: (n) => (n.type === 'inject' ? { ...n, repeat: '' } : n),
+    });
+    const det = ex.nodes.find((n) => n.type === 'streamevmon-threshold');
     assert.deepEqual([det.upper, det.lower, det.severity], ['30', '10', '20']);
-    await helper.load([injectNode, functionNode, thresholdNode], flow);
-    const out = collect('debug');
-    const tick = helper.getNode(idOf(flow, 'every second'));
+    const out = ex.out;
+    const tick = ex.byName('every second');
     for (let i = 0; i < 15; i++) tick.receive({});
     const msgs = await out.waitFor(2);
     await settle();
