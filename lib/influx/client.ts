@@ -179,6 +179,104 @@ export class InfluxClient {
     throw this.statusError(what, res.status, text);
   }
 
+  /**
+   * A SELECT with `chunked=true`: yields each statement result of the newline-delimited JSON
+   * answer as it arrives (at most `chunkSize` rows each), so a long range never sits in
+   * memory, and the server is read no faster than the caller pulls (TCP back-pressure).
+   * `idleTimeoutMs` bounds the wait for the answer and for each following chunk (default:
+   * the connection's timeout). HTTP failures and statement errors throw an InfluxError.
+   */
+  async *queryChunks(q: string, opts: { db?: string; chunkSize?: number; signal?: AbortSignal; idleTimeoutMs?: number } = {}): AsyncGenerator<StatementResult> {
+    const params = new URLSearchParams({ q, epoch: 'ms', chunked: 'true', chunk_size: String(opts.chunkSize ?? 1000) });
+    if (opts.db) params.set('db', opts.db);
+    const what = `query ${JSON.stringify(q.length > 80 ? `${q.slice(0, 80)}…` : q)}`;
+    const idleMs = opts.idleTimeoutMs ?? this.timeoutMs;
+    const ctl = new AbortController();
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        ctl.abort();
+      }, idleMs);
+    };
+    const onAbort = (): void => ctl.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const headers: Record<string, string> = {};
+    if (this.auth) headers.Authorization = this.auth;
+    const fail = (err: unknown): InfluxError => {
+      if (err instanceof InfluxError) return err;
+      if (idle) return new InfluxError(`influxdb ${what} at ${this.baseUrl}: no data within ${idleMs} ms`, 'timeout', 'timeout');
+      if (opts.signal?.aborted) return new InfluxError(`influxdb ${what} at ${this.baseUrl}: cancelled`, 'aborted', 'aborted');
+      return this.transportError(err, what);
+    };
+    arm();
+    try {
+      let res: Response;
+      try {
+        res = await fetch(`${this.baseUrl}/query?${params}`, { method: 'GET', headers, signal: ctl.signal });
+      } catch (err) {
+        throw fail(err);
+      }
+      if (res.status !== 200 || !res.body) {
+        const text = await this.readBody(res, what).catch(() => '');
+        throw this.statusError(what, res.status, text);
+      }
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let pending = '';
+      const parse = (line: string): StatementResult[] => {
+        let body: { results?: StatementResult[]; error?: string };
+        try {
+          body = JSON.parse(line) as typeof body;
+        } catch {
+          throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: answer is not JSON: ${line.slice(0, 200)}`, 'protocol', 'bad-json', res.status);
+        }
+        if (body.error) throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${body.error}`, 'bad-request', String(res.status), res.status);
+        for (const r of body.results ?? []) {
+          if (r.error) {
+            const kind: InfluxErrorKind = /not found/i.test(r.error) ? 'not-found' : 'bad-request';
+            throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${r.error}`, kind, kind === 'not-found' ? '404' : '400', res.status);
+          }
+        }
+        return body.results ?? [];
+      };
+      try {
+        for (;;) {
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await reader.read();
+          } catch (err) {
+            throw fail(err);
+          }
+          if (chunk.done) break;
+          pending += decoder.decode(chunk.value, { stream: true });
+          let nl = pending.indexOf('\n');
+          while (nl >= 0) {
+            const line = pending.slice(0, nl);
+            pending = pending.slice(nl + 1);
+            if (line.trim() !== '') {
+              if (timer) clearTimeout(timer);
+              timer = undefined;
+              yield* parse(line);
+              arm();
+            }
+            nl = pending.indexOf('\n');
+          }
+        }
+        pending += decoder.decode();
+        if (pending.trim() !== '') yield* parse(pending);
+      } finally {
+        reader.cancel().catch(() => undefined);
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      ctl.abort();
+    }
+  }
+
   private async request(method: string, pathAndQuery: string, body: string | undefined, contentType: string | undefined, signal: AbortSignal | undefined, what: string): Promise<Response> {
     const headers: Record<string, string> = {};
     if (contentType) headers['Content-Type'] = contentType;
