@@ -11,6 +11,7 @@ import { NntscMetadata } from '../lib/amp/nntsc';
 import { PgDatabase, PgState, PgUnavailableError } from '../lib/amp/pg-database';
 import { ParamSet, parseParams } from '../lib/params';
 import { StatusReporter } from './common/status';
+import { translator } from './common/i18n';
 
 const TYPE = 'streamevmon-amp-meta';
 const OWNER = 'amp-meta';
@@ -62,15 +63,16 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, TYPE);
     const { params, errors } = parseParams(PARAMS, def as unknown as Record<string, unknown>);
     const cfg = def.postgres ? (RED.nodes.getNode(def.postgres) as PostgresConfigLike | null) : null;
-    if (!cfg) errors.push(`${OWNER}: no PostgreSQL server: choose a streamevmon-postgres configuration node`);
-    else if (!cfg.postgres) errors.push(`${OWNER}: the PostgreSQL configuration is invalid: ${(cfg.configErrors ?? []).join('; ') || 'unknown problem'}`);
+    if (!cfg) errors.push(t('streamevmon.error.noServer', { owner: OWNER }));
+    else if (!cfg.postgres) errors.push(t('streamevmon.error.serverConfig', { owner: OWNER, errors: (cfg.configErrors ?? []).join('; ') || t('streamevmon.error.unknownProblem') }));
     if (errors.length || !cfg?.postgres) {
       // D9: a node with a bad configuration enriches nothing, and says why.
       for (const e of errors) node.error(e);
       status.fail(errors[0]);
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(`${OWNER} is not running: ${errors.join('; ')}`)));
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(t('streamevmon.error.notRunning', { type: OWNER, problems: errors.join('; ') }))));
       return;
     }
 
@@ -79,19 +81,22 @@ export = function (RED: NodeAPI): void {
     const gate = new ErrorGate(ERROR_INTERVAL_MS);
     const counts = { enriched: 0, missing: 0, bad: 0 };
 
-    const show = (): void => {
+    // Built only when shown (at most once a second), not for every msg.
+    const show = (): void => status.update((): NodeStatus => {
       const s: PgState = db.state;
-      const tally = `${counts.enriched} enriched · ${counts.missing} without meta${counts.bad ? ` · ${counts.bad} bad` : ''}`;
+      const parts = [t('streamevmon.status.enriched', { count: counts.enriched }), t('streamevmon.status.missing', { count: counts.missing })];
+      if (counts.bad) parts.push(t('streamevmon.status.bad', { count: counts.bad }));
+      const tally = parts.join(' · ');
       let st: NodeStatus;
-      if (s.state === 'error') st = { fill: 'red', shape: 'ring', text: `db error: ${s.code ?? 'error'} · ${tally}` };
+      if (s.state === 'error') st = { fill: 'red', shape: 'ring', text: `${t('streamevmon.status.dbError', { code: s.code ?? 'error' })} · ${tally}` };
       else if (s.state === 'connected') st = { fill: counts.missing ? 'yellow' : 'green', shape: 'dot', text: tally };
-      else st = { fill: 'grey', shape: 'ring', text: `${s.state} · ${tally}` };
-      status.update(st);
-    };
+      else st = { fill: 'grey', shape: 'ring', text: `${s.state === 'connecting' ? t('streamevmon.status.connecting') : s.state === 'closed' ? t('streamevmon.status.closed') : t('streamevmon.status.idle')} · ${tally}` };
+      return st;
+    });
 
     const summarise = (): void => {
       for (const { cause, count } of gate.takeHeld()) {
-        node.warn(`${OWNER}: ${count} more msgs passed on without metadata because the database failed (${cause}); they carry msg.ampMetaError`);
+        node.warn(t('streamevmon.warn.moreUnenriched', { owner: OWNER, count, cause }));
       }
     };
     const summaryTimer = setInterval(summarise, ERROR_INTERVAL_MS);
@@ -114,10 +119,10 @@ export = function (RED: NodeAPI): void {
       if (!params.requireMeta) send(msg);
       else send(result.missing > 0 ? [null, msg] : [msg, null]);
       show();
-      if (result.dataErrors.length) done(new Error(`${OWNER}: ${result.dataErrors.join('; ')}`));
+      if (result.dataErrors.length) done(new Error(t('streamevmon.error.rejected', { type: OWNER, error: result.dataErrors.join('; ') })));
       else if (result.dbError) {
         const cause = result.dbError instanceof PgUnavailableError ? result.dbError.code : (result.dbError as { code?: string }).code ?? 'error';
-        if (gate.admit(cause)) done(new Error(`${OWNER}: no metadata, passed on unenriched: ${result.dbError.message}`));
+        if (gate.admit(cause)) done(new Error(t('streamevmon.error.unenriched', { owner: OWNER, error: result.dbError.message })));
         else done();
       } else done();
     };
@@ -138,7 +143,7 @@ export = function (RED: NodeAPI): void {
       if (typeof r === 'string') {
         counts.bad++;
         show();
-        done(new Error(`${OWNER}: ${r}`));
+        done(new Error(t('streamevmon.error.rejected', { type: OWNER, error: r })));
         return;
       }
       const base = { msg: msg as MetaMsg, send, done };

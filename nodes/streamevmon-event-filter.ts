@@ -8,6 +8,7 @@ import { FrequentEventFilter, parseLevels } from '../lib/events/frequent-filter'
 import { eventProblem } from '../lib/events/group';
 import { NodeStatePersistence, SendFn } from './common/persistence';
 import { StatusReporter } from './common/status';
+import { translator } from './common/i18n';
 
 const TYPE = 'streamevmon-event-filter';
 
@@ -27,6 +28,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, TYPE);
 
     const { levels, errors: problems } = parseLevels(def.levels);
     if (problems.length) {
@@ -34,7 +36,7 @@ export = function (RED: NodeAPI): void {
       for (const p of problems) node.error(p);
       status.fail(problems[0]);
       node.on('input', (_msg: NodeMessageInFlow, _send, done) => {
-        done(new Error(`${TYPE} is not running: ${problems.join('; ')}`));
+        done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: problems.join('; ') })));
       });
       return;
     }
@@ -44,11 +46,12 @@ export = function (RED: NodeAPI): void {
     // Reused for single events: the common pass-through case allocates only the output msg.
     const scratch: DetectorEvent[] = [];
 
-    const showStatus = (): void => {
-      const parts = [`${filter.streamCount} streams`, `passed ${filter.passed}`, `suppressed ${filter.suppressed}`, `bulk ${filter.bulk}`];
-      if (bad) parts.push(`bad ${bad}`);
-      status.update({ fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') });
-    };
+    // Built only when shown: translating on every msg would cost more than the filtering.
+    const showStatus = (): void => status.update(() => {
+      const parts = [t('streamevmon.status.streams', { count: filter.streamCount }), t('streamevmon.status.passed', { count: filter.passed }), t('streamevmon.status.suppressed', { count: filter.suppressed }), t('streamevmon.status.bulk', { count: filter.bulk })];
+      if (bad) parts.push(t('streamevmon.status.bad', { count: bad }));
+      return { fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') };
+    });
 
     const eventMsg = (msg: NodeMessageInFlow, e: DetectorEvent): NodeMessage =>
       ({ _msgid: msg._msgid, topic: e.stream, payload: e, summary: eventSummary(e) } as NodeMessage);
@@ -68,13 +71,13 @@ export = function (RED: NodeAPI): void {
         const rejected: string[] = [];
         payload.forEach((e: unknown, i) => {
           const problem = eventProblem(e);
-          if (problem) rejected.push(`element ${i}: ${problem}`);
+          if (problem) rejected.push(t('streamevmon.error.element', { index: i, problem }));
           else filter.process(e as DetectorEvent, out);
         });
         if (out.length) send({ _msgid: msg._msgid, topic: msg.topic, payload: out } as NodeMessage);
         bad += rejected.length;
         showStatus();
-        if (rejected.length) done(new Error(`${TYPE}: ${rejected.length} of ${payload.length} batch elements rejected; first: ${rejected[0]}`));
+        if (rejected.length) done(new Error(t('streamevmon.error.batchRejected', { type: TYPE, rejected: rejected.length, total: payload.length, first: rejected[0] })));
         else done();
         return;
       }
@@ -82,7 +85,7 @@ export = function (RED: NodeAPI): void {
       if (problem) {
         bad++;
         showStatus();
-        done(new Error(`${TYPE}: ${problem}`));
+        done(new Error(t('streamevmon.error.rejected', { type: TYPE, error: problem })));
         return;
       }
       scratch.length = 0;
@@ -97,6 +100,7 @@ export = function (RED: NodeAPI): void {
       enabled: truthy(def.persist),
       store: typeof def.store === 'string' && def.store ? def.store : undefined,
       onReady: showStatus,
+      t,
     });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {

@@ -10,6 +10,7 @@ import { TemporalEventGrouper, grouperParamSet } from '../lib/events/temporal-gr
 import { parseParams } from '../lib/params';
 import { NodeStatePersistence, SendFn } from './common/persistence';
 import { StatusReporter } from './common/status';
+import { translator } from './common/i18n';
 
 const TYPE = 'streamevmon-event-group';
 
@@ -32,13 +33,14 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, TYPE);
 
     const { params, errors: problems } = parseParams(grouperParamSet, def);
     if (problems.length) {
       for (const p of problems) node.error(p);
       status.fail(problems[0]);
       node.on('input', (_msg: NodeMessageInFlow, _send, done) => {
-        done(new Error(`${TYPE} is not running: ${problems.join('; ')}`));
+        done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: problems.join('; ') })));
       });
       return;
     }
@@ -47,11 +49,12 @@ export = function (RED: NodeAPI): void {
     const persist = truthy(def.persist);
     let bad = 0;
 
-    const showStatus = (): void => {
-      const parts = [`${grouper.activeCount} active`, `${grouper.eventsIn} events`, `${grouper.groupsClosed} groups`];
-      if (bad) parts.push(`bad ${bad}`);
-      status.update({ fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') });
-    };
+    // Built only when shown: translating on every msg would cost more than the filtering.
+    const showStatus = (): void => status.update(() => {
+      const parts = [t('streamevmon.status.active', { count: grouper.activeCount }), t('streamevmon.status.events', { count: grouper.eventsIn }), t('streamevmon.status.groups', { count: grouper.groupsClosed })];
+      if (bad) parts.push(t('streamevmon.status.bad', { count: bad }));
+      return { fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') };
+    });
 
     const eventMsg = (msg: NodeMessageInFlow, e: DetectorEvent): NodeMessage =>
       ({ _msgid: msg._msgid, topic: e.stream, payload: e, summary: eventSummary(e) } as NodeMessage);
@@ -82,7 +85,7 @@ export = function (RED: NodeAPI): void {
         const tagged: DetectorEvent[] = [];
         payload.forEach((e: unknown, i) => {
           const problem = eventProblem(e);
-          if (problem) rejected.push(`element ${i}: ${problem}`);
+          if (problem) rejected.push(t('streamevmon.error.element', { index: i, problem }));
           else tagged.push(grouper.addEvent(e as DetectorEvent, closed));
         });
         if (tagged.length) eventsOut = { _msgid: msg._msgid, topic: msg.topic, payload: tagged } as NodeMessage;
@@ -95,7 +98,7 @@ export = function (RED: NodeAPI): void {
 
       if (m.watermark !== undefined) {
         if (typeof m.watermark === 'number' && Number.isFinite(m.watermark)) grouper.advanceWatermark(m.watermark, closed);
-        else rejected.push(`msg.watermark must be epoch milliseconds (got ${JSON.stringify(m.watermark)})`);
+        else rejected.push(t('streamevmon.error.watermark', { got: JSON.stringify(m.watermark) }));
       }
       if (m.flush !== undefined) grouper.finaliseAll(closed);
 
@@ -104,14 +107,15 @@ export = function (RED: NodeAPI): void {
       bad += rejected.length;
       showStatus();
       if (rejected.length === 0) done();
-      else if (Array.isArray(payload)) done(new Error(`${TYPE}: ${rejected.length} of ${payload.length} batch elements rejected; first: ${rejected[0]}`));
-      else done(new Error(`${TYPE}: ${rejected[0]}`));
+      else if (Array.isArray(payload)) done(new Error(t('streamevmon.error.batchRejected', { type: TYPE, rejected: rejected.length, total: payload.length, first: rejected[0] })));
+      else done(new Error(t('streamevmon.error.rejected', { type: TYPE, error: rejected[0] })));
     };
 
     const persistence = new NodeStatePersistence(node, TYPE, grouper, {
       enabled: persist,
       store: typeof def.store === 'string' && def.store ? def.store : undefined,
       onReady: showStatus,
+      t,
     });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {

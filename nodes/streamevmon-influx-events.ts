@@ -13,6 +13,7 @@ import { ReportLimiter } from '../lib/latencyts/limiter';
 import { parseParams } from '../lib/params';
 import type { SendFn } from './common/persistence';
 import { StatusReporter } from './common/status';
+import { translator } from './common/i18n';
 import type { InfluxConfigNode, InfluxState } from './streamevmon-influxdb-api';
 
 const TYPE = 'streamevmon-influx-events';
@@ -34,18 +35,19 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, TYPE);
 
     const { params, errors } = parseParams(sinkParamSet, def);
     const overflow = parseOverflow(def.overflow);
     if (overflow.error) errors.push(overflow.error);
     const config = (def.influxdb ? RED.nodes.getNode(def.influxdb) : null) as InfluxConfigNode | null;
-    if (!config) errors.push('influx-events: no InfluxDB server configured: select or add a streamevmon-influxdb configuration');
-    else if (!config.influx) errors.push(...config.configErrors.map((e) => `influx-events: server configuration: ${e}`));
+    if (!config) errors.push(t('streamevmon.error.noServer'));
+    else if (!config.influx) errors.push(...config.configErrors.map((e) => t('streamevmon.error.serverConfig', { error: e })));
     if (errors.length || !config?.influx) {
       // D9: a bad configuration writes nothing and says why, for every msg too.
       for (const e of errors) node.error(e);
       status.fail(errors[0]);
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(`${TYPE} is not running: ${errors.join('; ')}`)));
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: errors.join('; ') }))));
       return;
     }
 
@@ -56,8 +58,8 @@ export = function (RED: NodeAPI): void {
     let failureCode: string | null = null;
     let serverState: InfluxState = config.influxState;
 
-    const warnings = new ReportLimiter((t) => node.warn(t), (n, latest) => `influx-events: ${n} more warnings (latest: ${latest})`, 1, 10_000);
-    const overflowWarnings = new ReportLimiter((t) => node.warn(t), (n) => `influx-events: BUFFER FULL: ${n} more msgs dropped (policy ${overflow.overflow})`, 1, 10_000);
+    const warnings = new ReportLimiter((text) => node.warn(text), (n, latest) => t('streamevmon.warn.moreWarnings', { count: n, latest }), 1, 10_000);
+    const overflowWarnings = new ReportLimiter((text) => node.warn(text), (n) => t('streamevmon.warn.moreDropped', { count: n, policy: overflow.overflow }), 1, 10_000);
 
     /** §12.2: CREATE DATABASE and the default retention policy, once, before the first write. */
     const ensureSetup = async (signal: AbortSignal): Promise<void> => {
@@ -68,42 +70,49 @@ export = function (RED: NodeAPI): void {
         try {
           const problem = statementError(await client.query(q, { signal }));
           // "already exists" (e.g. a policy with other settings) is fine: the user keeps theirs.
-          if (problem && !/already exists/i.test(problem)) node.error(`influx-events: ${q} failed: ${problem}`);
+          if (problem && !/already exists/i.test(problem)) node.error(t('streamevmon.error.setupFailed', { statement: q, error: problem }));
         } catch (err) {
           // The server may come back: the batch is retried and so is the set-up.
           if (err instanceof InfluxError && (err.retryable || err.kind === 'aborted')) throw err;
           // Otherwise (e.g. no admin rights) try to write anyway: the write reports what matters.
-          node.error(`influx-events: ${q} failed: ${(err as Error).message}`);
+          node.error(t('streamevmon.error.setupFailed', { statement: q, error: (err as Error).message }));
         }
       }
       setupDone = true;
     };
 
-    const showStatus = (): void => {
+    // Built only when shown (at most once a second), not for every event.
+    const showStatus = (): void => status.update((): NodeStatus => {
       const s = queue.stats;
       let shown: NodeStatus & { text: string };
       if (s.held === 0 && s.written === 0 && s.failed === 0 && s.dropped === 0 && !failureCode) {
         // Nothing written yet: show the server's state.
-        if (serverState.state === 'error') shown = { fill: 'red', shape: 'ring', text: `error: ${serverState.code}` };
-        else if (serverState.state === 'connected') shown = { fill: 'green', shape: 'ring', text: 'connected' };
-        else shown = { fill: 'yellow', shape: 'ring', text: 'connecting' };
+        if (serverState.state === 'error') shown = { fill: 'red', shape: 'ring', text: t('streamevmon.status.error', { code: serverState.code ?? 'error' }) };
+        else if (serverState.state === 'connected') shown = { fill: 'green', shape: 'ring', text: t('streamevmon.status.connected') };
+        else shown = { fill: 'yellow', shape: 'ring', text: t('streamevmon.status.connecting') };
       } else {
-        shown = sinkStatus({ ...s, errorCode: failureCode });
+        // sinkStatus's colours, with the catalogue's words.
+        const { fill, shape } = sinkStatus({ ...s, errorCode: failureCode });
+        const extra = [s.dropped ? t('streamevmon.status.dropped', { count: s.dropped }) : '', s.failed ? t('streamevmon.status.failed', { count: s.failed }) : ''].filter(Boolean);
+        const queued = t('streamevmon.status.queued', { count: s.held });
+        const written = t('streamevmon.status.written', { count: s.written });
+        const parts = failureCode ? [t('streamevmon.status.error', { code: failureCode }), s.held ? queued : written, ...extra]
+          : s.held > 0 ? [queued, written, ...extra] : [written, ...extra];
+        shown = { fill, shape, text: parts.join(' · ') };
       }
-      if (bad) shown.text += ` · bad ${bad}`;
-      status.update(shown);
-    };
+      if (bad) shown.text += ` · ${t('streamevmon.status.bad', { count: bad })}`;
+      return shown;
+    });
 
     const onQueueEvent = (e: SinkEvent): void => {
       if (e.type === 'written') failureCode = null;
       else if (e.type === 'retrying') {
         failureCode = errorCode(e.error);
-        warnings.report(`influx-events: cannot write (${e.error.message}); ${e.held} lines queued, retrying in ${e.delayMs / 1000} s`);
+        warnings.report(t('streamevmon.warn.retrying', { error: e.error.message, held: e.held, seconds: e.delayMs / 1000 }));
       } else if (e.type === 'failed' && e.reason !== 'closed') failureCode = errorCode(e.error);
       else if (e.type === 'dropped') {
-        overflowWarnings.report(`influx-events: BUFFER FULL: ${params.bufferLimit} lines are waiting for InfluxDB (${failureCode ?? 'slow'}); `
-          + `policy ${overflow.overflow}: the ${overflow.overflow === 'drop-oldest' ? 'oldest' : 'newest'} msgs are dropped and ended with done(err). `
-          + 'Raise the buffer limit, or put a queue node before this sink for durable buffering.');
+        overflowWarnings.report(t(overflow.overflow === 'drop-oldest' ? 'streamevmon.warn.bufferFullOldest' : 'streamevmon.warn.bufferFullNewest',
+          { limit: params.bufferLimit, cause: failureCode ?? 'slow', policy: overflow.overflow }));
       }
       showStatus();
     };
@@ -141,7 +150,7 @@ export = function (RED: NodeAPI): void {
       if ('error' in r) {
         bad++;
         showStatus();
-        done(new Error(`influx-events: ${r.error}`));
+        done(new Error(t('streamevmon.error.badPayload', { error: r.error })));
         return;
       }
       const { lines } = r;
@@ -157,9 +166,9 @@ export = function (RED: NodeAPI): void {
           }
           done();
         } else if (lines.length === 1) {
-          done(new Error(`influx-events: not written: ${failures[0].message}`));
+          done(new Error(t('streamevmon.error.notWritten', { error: failures[0].message })));
         } else {
-          done(new Error(`influx-events: ${failures.length} of ${lines.length} lines of this msg not written: ${failures[0].message}`));
+          done(new Error(t('streamevmon.error.someNotWritten', { failed: failures.length, total: lines.length, error: failures[0].message })));
         }
       };
       for (const line of lines) queue.push({ line }, settled);
@@ -179,7 +188,7 @@ export = function (RED: NodeAPI): void {
       stopFollowing();
       config.deregister(node);
       queue.close(CLOSE_FLUSH_MS).then(({ unwritten }) => {
-        if (unwritten) node.warn(`influx-events: ${unwritten} lines could not be written before closing (${failureCode ?? 'timeout'}); their msgs were ended with done(err)`);
+        if (unwritten) node.warn(t('streamevmon.warn.unwrittenAtClose', { count: unwritten, cause: failureCode ?? 'timeout' }));
         warnings.flush();
         overflowWarnings.flush();
         warnings.close();

@@ -9,6 +9,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { InfluxClient, InfluxError } from '../lib/influx/client';
 import { parseInfluxConfig } from '../lib/influx/config';
 import type { InfluxConfigNode, InfluxCredentials, InfluxState } from './streamevmon-influxdb-api';
+import { translator } from './common/i18n';
 
 const TYPE = 'streamevmon-influxdb';
 const FIRST_RETRY_MS = 500;
@@ -29,8 +30,14 @@ export = function (RED: NodeAPI): void {
   function InfluxConfig(this: InfluxConfigNode, def: InfluxConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = translator(RED, TYPE);
     const { config, errors } = parseInfluxConfig(def as unknown as Record<string, unknown>);
     const creds = node.credentials ?? {};
+    // A credential still of the form ${NAME}: the variable is not set (the login would fail confusingly).
+    for (const field of ['user', 'password'] as const) {
+      const m = /^\$\{(\S+)\}$/.exec((creds[field] ?? '').trim());
+      if (m) errors.push(t('streamevmon.error.unsetEnv', { field, value: creds[field] ?? '', name: m[1] }));
+    }
     node.settings = config;
     node.configErrors = errors;
     node.influxState = { state: 'idle' };
@@ -52,7 +59,7 @@ export = function (RED: NodeAPI): void {
       const prev = node.influxState;
       node.influxState = s;
       if (prev.state === s.state && prev.code === s.code) return;
-      if (s.state === 'connected' && prev.state === 'error') node.log(`InfluxDB ${node.influx?.baseUrl} reachable again`);
+      if (s.state === 'connected' && prev.state === 'error') node.log(t('streamevmon.log.reachable', { url: node.influx?.baseUrl ?? '' }));
       node.emit('state', s);
     };
 
@@ -60,7 +67,7 @@ export = function (RED: NodeAPI): void {
       const now = Date.now();
       if (s.code === lastLogged.code && now - lastLogged.at < LOG_INTERVAL_MS) return;
       lastLogged = { code: s.code ?? '', at: now };
-      node.warn(s.message ?? `InfluxDB error ${s.code}`);
+      node.warn(s.message ?? t('streamevmon.warn.error', { code: s.code ?? 'error' }));
     };
 
     const schedule = (): void => {

@@ -8,7 +8,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { parseLatencyTsConfig } from '../lib/latencyts/config';
 import { ReportLimiter } from '../lib/latencyts/limiter';
 import { openLatencyTs } from '../lib/latencyts/reader';
-import { Replay, ReplaySink, ReplayStats, doneText, progressText } from '../lib/latencyts/replay';
+import { Replay, ReplaySink, ReplayStats } from '../lib/latencyts/replay';
+import { Translate, translator } from './common/i18n';
+import { doneStatus, progressStatus } from './common/replay-status';
 import { measurementKey } from '../lib/measurement';
 import { StatusReporter } from './common/status';
 
@@ -42,9 +44,9 @@ function statsPayload(s: ReplayStats): Record<string, number> {
   };
 }
 
-function prefixed(err: unknown): Error {
+function prefixed(t: Translate, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  return new Error(message.startsWith('latencyts: ') ? message : `latencyts: ${message}`);
+  return new Error(message.startsWith('latencyts: ') ? message : t('streamevmon.error.prefixed', { message }));
 }
 
 /** dist/nodes/ → the package root. */
@@ -55,12 +57,13 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, TYPE);
     const { config, errors } = parseLatencyTsConfig(def as unknown as Record<string, unknown>);
     if (errors.length) {
       // D9: a node with a bad configuration reads nothing, and says why.
       for (const e of errors) node.error(e);
       status.fail(errors[0]);
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(`${TYPE} is not running: ${errors.join('; ')}`)));
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: errors.join('; ') }))));
       return;
     }
 
@@ -68,8 +71,8 @@ export = function (RED: NodeAPI): void {
     // Last, this package's own folder: `data/latency-ts-i` then finds the bundled sample,
     // however Node-RED was started.
     const bases = [typeof userDir === 'string' ? userDir : '', process.cwd(), PACKAGE_ROOT];
-    const malformed = new ReportLimiter((t) => node.warn(t), (n, latest) => `latencyts: ${n} more malformed lines (latest: ${latest})`);
-    const notes = new ReportLimiter((t) => node.warn(t), (n, latest) => `latencyts: ${n} more notes (latest: ${latest})`);
+    const malformed = new ReportLimiter((text) => node.warn(text), (n, latest) => t('streamevmon.warn.moreMalformed', { count: n, latest }));
+    const notes = new ReportLimiter((text) => node.warn(text), (n, latest) => t('streamevmon.warn.moreNotes', { count: n, latest }));
     let replay: Replay | null = null;
     /** The control msg that started the current run: later read errors go to Catch with it. */
     let trigger: NodeMessageInFlow | undefined;
@@ -85,17 +88,17 @@ export = function (RED: NodeAPI): void {
       data: config.mode === 'batch'
         ? (ms) => node.send([{ topic: 'latencyts', payload: ms } as NodeMessage, null])
         : (ms) => node.send([ms.map((m) => ({ topic: measurementKey(m), payload: m }) as NodeMessage), null]),
-      progress: (s) => status.update({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: progressText(s) }),
+      progress: (s) => status.update({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: progressStatus(t, s) }),
       passEnd: (s) => node.send([null, { topic: 'loop', payload: statsPayload(s) } as NodeMessage]),
       complete: (s) => {
         malformed.flush();
         notes.flush();
-        show({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: doneText(s) });
+        show({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: doneStatus(t, s) });
         node.send([null, { topic: 'complete', payload: statsPayload(s) } as NodeMessage]);
       },
       error: (err) => {
         malformed.flush();
-        const e = prefixed(err);
+        const e = prefixed(t, err);
         show({ fill: 'red', shape: 'ring', text: e.message });
         if (trigger) node.error(e, trigger);
         else node.error(e);
@@ -104,8 +107,8 @@ export = function (RED: NodeAPI): void {
 
     const open = () => openLatencyTs(config.path, bases, {
       format: config.format,
-      onMalformed: (file, line, reason) => malformed.report(`latencyts: malformed line ${file}:${line}: ${reason}`),
-      onNote: (file, line, message) => notes.report(`latencyts: ${file}:${line}: ${message}`),
+      onMalformed: (file, line, reason) => malformed.report(t('streamevmon.warn.malformed', { file, line, reason })),
+      onNote: (file, line, message) => notes.report(t('streamevmon.warn.note', { file, line, message })),
     });
 
     const startRun = async (msg?: NodeMessageInFlow): Promise<void> => {
@@ -115,11 +118,11 @@ export = function (RED: NodeAPI): void {
       trigger = msg;
       const r = new Replay(open, { mode: config.mode, speed: config.speed, batchSize: config.batchSize, loop: config.loop }, sink);
       replay = r;
-      show({ fill: 'blue', shape: 'ring', text: 'opening files' });
+      show({ fill: 'blue', shape: 'ring', text: t('streamevmon.status.opening') });
       try {
         await r.start();
       } catch (err) {
-        const e = prefixed(err);
+        const e = prefixed(t, err);
         show({ fill: 'red', shape: 'ring', text: e.message });
         throw e;
       }
@@ -132,7 +135,7 @@ export = function (RED: NodeAPI): void {
       await r.stop();
       malformed.flush();
       notes.flush();
-      if (wasRunning && !closing) show({ fill: 'grey', shape: 'ring', text: `stopped: ${r.stats.rows} rows` });
+      if (wasRunning && !closing) show({ fill: 'grey', shape: 'ring', text: t('streamevmon.status.stopped', { rows: r.stats.rows }) });
     };
 
     // Control operations run one after another, so start/stop/restart never interleave.
@@ -146,7 +149,7 @@ export = function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       const cmd = commandOf(msg);
       if (typeof cmd !== 'string') {
-        done(new Error(`latencyts: unknown command ${cmd.unknown}; send "start", "stop" or "restart" in msg.payload or msg.command`));
+        done(new Error(t('streamevmon.error.unknownCommand', { command: cmd.unknown })));
         return;
       }
       const op = cmd === 'start' ? () => startRun(msg)
@@ -166,7 +169,7 @@ export = function (RED: NodeAPI): void {
     });
 
     if (config.startOnDeploy) enqueue(() => startRun()).catch((err: Error) => node.error(err));
-    else show({ fill: 'grey', shape: 'ring', text: 'idle' });
+    else show({ fill: 'grey', shape: 'ring', text: t('streamevmon.status.idle') });
   }
 
   RED.nodes.registerType(TYPE, LatencyTsNode);

@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { PgCredentials, PgDatabase } from '../lib/amp/pg-database';
 import { PostgresSettings, parsePostgresConfig } from '../lib/amp/postgres-config';
+import { translator } from './common/i18n';
 
 const TYPE = 'streamevmon-postgres';
 /** Close must finish well within Node-RED's 15 s nodeCloseTimeout. */
@@ -36,8 +37,14 @@ export = function (RED: NodeAPI): void {
   function PostgresConfig(this: PostgresConfigNode, def: PostgresDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = translator(RED, TYPE);
     const { settings, errors } = parsePostgresConfig(def as unknown as Record<string, unknown>);
     const creds = node.credentials ?? {};
+    // A credential still of the form ${NAME}: the variable is not set (the login would fail confusingly).
+    for (const field of ['user', 'password'] as const) {
+      const m = /^\$\{(\S+)\}$/.exec((creds[field] ?? '').trim());
+      if (m) errors.push(t('streamevmon.error.unsetEnv', { field, value: creds[field] ?? '', name: m[1] }));
+    }
     node.settings = settings;
     node.configErrors = errors;
     node.postgres = errors.length ? null : new PgDatabase(settings, { user: creds.user, password: creds.password });
@@ -48,9 +55,9 @@ export = function (RED: NodeAPI): void {
       let lastLogged = '';
       db.onState((s) => {
         // Each change is logged once; repeated identical failures are not (no log flooding).
-        const text = s.state === 'error' ? s.message ?? `error ${s.code}` : '';
+        const text = s.state === 'error' ? s.message ?? t('streamevmon.warn.error', { code: s.code ?? 'error' }) : '';
         if (s.state === 'error' && text !== lastLogged) node.warn(text);
-        if (s.state === 'connected' && lastLogged) node.log(`PostgreSQL ${db.target} reachable again`);
+        if (s.state === 'connected' && lastLogged) node.log(t('streamevmon.log.reachable', { target: db.target }));
         lastLogged = s.state === 'error' ? text : s.state === 'connected' ? '' : lastLogged;
       });
     }
@@ -68,10 +75,10 @@ export = function (RED: NodeAPI): void {
         done();
       };
       const limit = setTimeout(() => {
-        node.warn(`PostgreSQL ${db.target}: the pool did not end within ${CLOSE_LIMIT_MS / 1000} s (a query still running)`);
+        node.warn(t('streamevmon.warn.closeTimeout', { target: db.target, seconds: CLOSE_LIMIT_MS / 1000 }));
         finish();
       }, CLOSE_LIMIT_MS);
-      db.close().catch((err: Error) => node.warn(`PostgreSQL ${db.target}: ending the pool: ${err.message}`)).finally(finish);
+      db.close().catch((err: Error) => node.warn(t('streamevmon.warn.closeFailed', { target: db.target, error: err.message }))).finally(finish);
     });
   }
 

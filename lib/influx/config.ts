@@ -25,6 +25,15 @@ export const INFLUX_DEFAULTS = {
 
 const OWNER = 'influxdb';
 
+/** A value still of the form ${NAME} after Node-RED's substitution: NAME is not set. */
+const UNSET_ENV = /^\$\{(\S+)\}$/;
+
+/** The problem with a field whose ${NAME} was not replaced, or null. */
+function unsetEnvProblem(field: string, value: unknown): string | null {
+  const m = typeof value === 'string' ? UNSET_ENV.exec(value.trim()) : null;
+  return m ? `${OWNER}: ${field} is ${value as string} but the environment variable ${m[1]} is not set` : null;
+}
+
 function text(raw: unknown, dflt: string): string {
   if (raw === undefined || raw === null) return dflt;
   return String(raw).trim();
@@ -40,25 +49,34 @@ function nameProblem(field: string, name: string): string | null {
 
 export function parseInfluxConfig(raw: Record<string, unknown>): { config: InfluxServerConfig; errors: string[] } {
   const errors: string[] = [];
-  const host = text(raw.host, INFLUX_DEFAULTS.host) || INFLUX_DEFAULTS.host;
+  // A ${NAME} left over means an unset variable: say so rather than that the value is malformed.
+  const unset = new Set<string>();
+  for (const field of ['host', 'port', 'tls', 'database', 'retentionPolicy', 'timeout']) {
+    const problem = unsetEnvProblem(field, raw[field]);
+    if (problem) {
+      errors.push(problem);
+      unset.add(field);
+    }
+  }
+  const host = unset.has('host') ? INFLUX_DEFAULTS.host : text(raw.host, INFLUX_DEFAULTS.host) || INFLUX_DEFAULTS.host;
   if (/:\/\/|[/\s]/.test(host)) {
     errors.push(`${OWNER}: host must be a host name or address without http:// or a path (got ${JSON.stringify(host)}); tick "Use TLS" for https`);
   }
 
-  const portText = text(raw.port, '');
+  const portText = unset.has('port') ? '' : text(raw.port, '');
   const port = portText === '' ? INFLUX_DEFAULTS.port : Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535) errors.push(`${OWNER}: port must be an integer between 1 and 65535 (got ${JSON.stringify(raw.port)})`);
 
-  const database = text(raw.database, INFLUX_DEFAULTS.database) || INFLUX_DEFAULTS.database;
+  const database = unset.has('database') ? INFLUX_DEFAULTS.database : text(raw.database, INFLUX_DEFAULTS.database) || INFLUX_DEFAULTS.database;
   const dbProblem = nameProblem('database', database);
   if (dbProblem) errors.push(dbProblem);
 
   // An explicitly empty retention policy means the database's default one.
-  const retentionPolicy = text(raw.retentionPolicy, INFLUX_DEFAULTS.retentionPolicy);
+  const retentionPolicy = unset.has('retentionPolicy') ? INFLUX_DEFAULTS.retentionPolicy : text(raw.retentionPolicy, INFLUX_DEFAULTS.retentionPolicy);
   const rpProblem = retentionPolicy ? nameProblem('retentionPolicy', retentionPolicy) : null;
   if (rpProblem) errors.push(rpProblem);
 
-  const timeoutText = text(raw.timeout, '');
+  const timeoutText = unset.has('timeout') ? '' : text(raw.timeout, '');
   const timeoutSeconds = timeoutText === '' ? INFLUX_DEFAULTS.timeoutSeconds : Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 300) {
     errors.push(`${OWNER}: timeout must be a number of seconds greater than 0 and at most 300 (got ${JSON.stringify(raw.timeout)})`);

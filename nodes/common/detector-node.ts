@@ -3,13 +3,14 @@
  * msgs into samples, runs the lib pipeline, sends events, reports status, and persists state
  * in a context store when asked. Each detector's node file only names its definition.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { DetectorDefinition, commonParamSet } from '../../lib/detectors/definition';
 import { eventSummary } from '../../lib/event';
 import type { DetectorEvent } from '../../lib/event';
 import { RawInput, SampleResult, sampleFromBatchElement, sampleFromInput } from '../../lib/input';
 import { parseParams, ParamValues } from '../../lib/params';
 import { DetectorPipeline } from '../../lib/pipeline';
+import { translator } from './i18n';
 import { NodeStatePersistence, SendFn } from './persistence';
 import { StatusReporter } from './status';
 
@@ -38,6 +39,7 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
     RED.nodes.createNode(this, def);
     const node = this;
     const status = new StatusReporter(node);
+    const t = translator(RED, type);
 
     const own = parseParams(definition.paramSet, def);
     const common = parseParams({ ...commonParamSet, owner: definition.name }, def);
@@ -47,7 +49,7 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       for (const p of problems) node.error(p);
       status.fail(problems[0]);
       node.on('input', (_msg: NodeMessageInFlow, _send, done) => {
-        done(new Error(`${type} is not running: ${problems.join('; ')}`));
+        done(new Error(t('streamevmon.error.notRunning', { type, problems: problems.join('; ') })));
       });
       return;
     }
@@ -69,12 +71,14 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
     const store = typeof def.store === 'string' && def.store ? def.store : undefined;
     let bad = 0;
 
-    const showStatus = (): void => {
-      const parts = [`${pipeline.detector.streamCount} streams`, `${pipeline.events} events`];
-      if (pipeline.late) parts.push(`late: ${pipeline.late}`);
-      if (bad) parts.push(`bad: ${bad}`);
-      status.update({ fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') });
+    const buildStatus = (): NodeStatus => {
+      const parts = [t('streamevmon.status.streams', { count: pipeline.detector.streamCount }), t('streamevmon.status.events', { count: pipeline.events })];
+      if (pipeline.late) parts.push(t('streamevmon.status.late', { count: pipeline.late }));
+      if (bad) parts.push(t('streamevmon.status.bad', { count: bad }));
+      return { fill: bad ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') };
     };
+    // Lazy: translating on every msg cost more than detection itself.
+    const showStatus = (): void => status.update(buildStatus);
 
     const readInput = (msg: NodeMessageInFlow): RawInput => ({
       topic: msg.topic,
@@ -128,11 +132,11 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       bad += errors.length;
       showStatus();
       if (errors.length === 0) done();
-      else if (batch) done(new Error(`${type}: ${errors.length} of ${(input.value as unknown[]).length} batch elements rejected; first: ${errors[0]}`));
-      else done(new Error(`${type}: ${errors[0]}`));
+      else if (batch) done(new Error(t('streamevmon.error.batchRejected', { type, rejected: errors.length, total: (input.value as unknown[]).length, first: errors[0] })));
+      else done(new Error(t('streamevmon.error.rejected', { type, error: errors[0] })));
     };
 
-    const persistence = new NodeStatePersistence(node, type, pipeline, { enabled: persist, store, onReady: showStatus });
+    const persistence = new NodeStatePersistence(node, type, pipeline, { enabled: persist, store, onReady: showStatus, t });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {
       status.close();

@@ -4,6 +4,7 @@
  * when the node is removed. A state that cannot be used is reported and the node starts fresh.
  */
 import type { Node, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Translate } from './i18n';
 
 /** Context key under which a node keeps its state. */
 export const STATE_CONTEXT_KEY = 'streamevmonState';
@@ -21,6 +22,8 @@ export interface PersistenceOptions {
   store?: string;
   /** Called once the stored state was read (or persistence is off). */
   onReady?: () => void;
+  /** The node set's messages: streamevmon.persist.{saveFailed,readFailed,notUsed}. */
+  t: Translate;
 }
 
 export type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -39,17 +42,17 @@ export class NodeStatePersistence {
     }
     node.context().get(STATE_CONTEXT_KEY, opts.store, (err: Error | null | undefined, stored: unknown) => this.restore(err, stored));
     this.timer = setInterval(() => {
-      if (this.dirty) this.save((e) => e && node.warn(`${type}: could not save state: ${e.message}`));
+      if (this.dirty) this.save((e) => e && node.warn(opts.t('streamevmon.persist.saveFailed', { type, error: e.message })));
     }, SAVE_INTERVAL_MS);
   }
 
   private restore(err: Error | null | undefined, stored: unknown): void {
-    if (err) this.node.warn(`${this.type}: could not read stored state (${err.message}); starting fresh`);
+    if (err) this.node.warn(this.opts.t('streamevmon.persist.readFailed', { type: this.type, error: err.message }));
     else if (stored !== undefined) {
       try {
         this.target.loadState(stored);
       } catch (e) {
-        this.node.warn(`${this.type}: stored state not used (${(e as Error).message ?? String(e)}); starting fresh`);
+        this.node.warn(this.opts.t('streamevmon.persist.notUsed', { type: this.type, error: (e as Error).message ?? String(e) }));
       }
     }
     const waiting = this.queue ?? [];
@@ -94,7 +97,7 @@ export class NodeStatePersistence {
       return;
     }
     this.save((e) => {
-      if (e) this.node.error(`${this.type}: could not save state: ${e.message}`);
+      if (e) this.node.error(this.opts.t('streamevmon.persist.saveFailed', { type: this.type, error: e.message }));
       done();
     });
   }

@@ -151,6 +151,22 @@ describe('the editor in Chromium (e2e)', function () {
     await page.waitForSelector('#node-dialog-cancel', { state: 'visible' });
     await page.waitForTimeout(300); // oneditprepare and the tray animation
 
+    // Every label, hint, option and placeholder came from the catalogue: no bare message key shows.
+    const untranslated: string[] = await page.$$eval('#dialog-form, #dialog-form *', (els) => els.flatMap((el) => [
+      el.childNodes.length ? Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent ?? '').join(' ') : '',
+      el.getAttribute('placeholder') ?? '', el.getAttribute('title') ?? '',
+    ]).filter((text) => /\bstreamevmon\.[\w-]+\.|node-red-contrib-streamevmon\/[\w-]+:/.test(text)));
+    if (untranslated.length) failures.push(`message keys shown instead of text: ${untranslated.join(' | ')}`);
+    const portLabels = await page.evaluate((nodeId) => {
+      const RED = (window as any).RED;
+      const node = RED.nodes.node(nodeId);
+      const def = RED.nodes.getType(node.type);
+      const call = (f: unknown, ...args: unknown[]): unknown => (typeof f === 'function' ? f.call(node, ...args) : f);
+      return [call(def.paletteLabel), call(def.label), call(def.inputLabels, 0), ...Array.from({ length: node.outputs || 0 }, (_v, i) => call(def.outputLabels, i))]
+        .map((v) => String(v ?? ''));
+    }, id);
+    for (const label of portLabels) if (/^streamevmon\.|:streamevmon\./.test(label)) failures.push(`label shows a message key: ${label}`);
+
     // Parameters with a validator that rejects "abc", whose field is visible in the dialog.
     const candidates: string[] = await page.evaluate(({ t, nodeId }) => {
       const RED = (window as any).RED;
