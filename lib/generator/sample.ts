@@ -92,6 +92,9 @@ export function buildSample(opts: Partial<SampleOptions> = {}): GeneratedSample 
   // Only the sample options: callers may pass a wider object (the CLI's has `out`).
   const { seed, days, streams, startSeconds } = { ...DEFAULT_SAMPLE_OPTIONS, ...opts };
   const o: SampleOptions = { seed, days, streams, startSeconds };
+  // NaN days would make an endless series: fail early with the bad value.
+  if (!Number.isFinite(days) || days <= 0) throw new RangeError(`days must be a positive number, not ${String(days)}`);
+  if (!Number.isInteger(streams) || streams < 1) throw new RangeError(`streams must be a whole number of at least 1, not ${String(streams)}`);
   const series: GeneratedSeries[] = [];
   for (let i = 0; i < o.streams; i++) {
     const choice = streamAt(i);
