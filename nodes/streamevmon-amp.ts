@@ -10,11 +10,11 @@ import { parseAmpSourceConfig, parseTimeSpec } from '../lib/amp/source-config';
 import { AmpSource, RunRange, SourceCounts, SourceState } from '../lib/amp/source';
 import { ReportLimiter } from '../lib/latencyts/limiter';
 import { Measurement, measurementKey } from '../lib/measurement';
-import { StatusReporter } from './common/status';
+import { translator } from './common/i18n';
+import { StatusReporter, StatusSource } from './common/status';
 import type { InfluxConfigNode } from './streamevmon-influxdb-api';
 
 const TYPE = 'streamevmon-amp';
-const OWNER = 'amp';
 const COMMANDS = ['start', 'stop', 'restart'] as const;
 type Command = (typeof COMMANDS)[number];
 /** Measurements sent between two turns of the event loop in single mode. */
@@ -52,23 +52,24 @@ export = function (RED: NodeAPI): void {
   function AmpNode(this: Node, def: AmpNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
+    const t = translator(RED, TYPE);
     const status = new StatusReporter(node);
     const { config, errors } = parseAmpSourceConfig(def as Record<string, unknown>);
     const cfg = (def.influxdb ? RED.nodes.getNode(def.influxdb) : null) as InfluxConfigNode | null;
-    if (!cfg) errors.push(`${OWNER}: no InfluxDB server configured: select or add a streamevmon-influxdb configuration`);
-    else if (!cfg.influx) errors.push(...cfg.configErrors.map((e) => `${OWNER}: server configuration: ${e}`));
+    if (!cfg) errors.push(t('streamevmon.error.noServer'));
+    else if (!cfg.influx) errors.push(...cfg.configErrors.map((e) => t('streamevmon.error.serverConfig', { error: e })));
     if (errors.length || !cfg?.influx) {
       // D9: a node with a bad configuration reads nothing, and says why.
       for (const e of errors) node.error(e);
       status.fail(errors[0]);
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(`${TYPE} is not running: ${errors.join('; ')}`)));
+      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: errors.join('; ') }))));
       return;
     }
     const client = cfg.influx;
     const database = config.database || cfg.settings.database;
     const retentionPolicy = config.retentionPolicy || cfg.settings.retentionPolicy;
     const subscriptionName = config.subscriptionName || `nodered_streamevmon_${node.id}`;
-    const problems = new ReportLimiter((t) => node.warn(t), (n, latest) => `${OWNER}: ${n} more malformed lines or requests (latest: ${latest})`);
+    const problems = new ReportLimiter((t) => node.warn(t), (n, latest) => t('streamevmon.warn.moreProblems', { count: n, latest }));
     let source: AmpSource | null = null;
     let closing = false;
     let lastInfluxCode = '';
@@ -83,14 +84,14 @@ export = function (RED: NodeAPI): void {
     const context = node.context();
     const loadLastTime = (): Promise<number | undefined> => new Promise((resolve) => {
       context.get(LAST_TIME_KEY, store as string, (err: Error | null | undefined, v: unknown) => {
-        if (err) node.warn(`${OWNER}: cannot read the last measurement time from context store ${store ?? 'default'}: ${err.message}`);
+        if (err) node.warn(t('streamevmon.warn.contextRead', { store: store ?? t('streamevmon.warn.defaultStore'), error: err.message }));
         resolve(typeof v === 'number' && Number.isFinite(v) ? v : undefined);
       });
     });
     const saveLastTime = (value: number | undefined): Promise<void> => new Promise((resolve) => {
       dirty = false;
       context.set(LAST_TIME_KEY, value, store as string, (err: Error | null | undefined) => {
-        if (err) node.warn(`${OWNER}: cannot save the last measurement time in context store ${store ?? 'default'}: ${err.message}`);
+        if (err) node.warn(t('streamevmon.warn.contextWrite', { store: store ?? t('streamevmon.warn.defaultStore'), error: err.message }));
         resolve();
       });
     });
@@ -98,31 +99,35 @@ export = function (RED: NodeAPI): void {
       if (dirty) void saveLastTime(lastTime);
     }, SAVE_INTERVAL_MS) : undefined;
 
-    const show = (s: NodeStatus, now = false): void => {
+    const show = (s: StatusSource, now = false): void => {
       if (now) {
         status.close();
-        node.status(s);
+        node.status(typeof s === 'function' ? s() : s);
       } else status.update(s);
     };
 
     const statusOf = (st: SourceState, c: SourceCounts): NodeStatus => {
       const refused = c.rejected + c.tooLarge;
       const bad = c.parseErrors + refused;
-      const tally = `${c.history + c.live}${c.parseErrors ? ` · ${c.parseErrors} bad` : ''}${refused ? ` · ${refused} refused` : ''}`;
-      if (st.phase === 'failed') return { fill: 'red', shape: 'ring', text: `failed: ${st.message ?? 'error'}`.slice(0, 120) };
+      const tallyParts = [String(c.history + c.live)];
+      if (c.parseErrors) tallyParts.push(t('streamevmon.status.bad', { count: c.parseErrors }));
+      if (refused) tallyParts.push(t('streamevmon.status.refused', { count: refused }));
+      const tally = tallyParts.join(' · ');
+      if (st.phase === 'failed') return { fill: 'red', shape: 'ring', text: t('streamevmon.status.failed', { message: st.message ?? 'error' }).slice(0, 120) };
       if (st.influx === 'down') {
-        const retry = st.retryInMs !== undefined ? ` · retry in ${Math.ceil(st.retryInMs / 1000)} s` : '';
+        const retry = st.retryInMs !== undefined ? ` · ${t('streamevmon.status.retryIn', { seconds: Math.ceil(st.retryInMs / 1000) })}` : '';
         const unreachable = st.kind === undefined || st.kind === 'network' || st.kind === 'timeout' || st.kind === 'server';
-        const what = unreachable ? `InfluxDB down: ${st.code ?? 'error'}` : `InfluxDB refuses: ${(st.message ?? st.code ?? 'error').replace(/^influxdb: /, '').slice(0, 120)}`;
+        const what = unreachable ? t('streamevmon.status.influxDown', { code: st.code ?? 'error' })
+          : t('streamevmon.status.influxRefuses', { message: (st.message ?? st.code ?? 'error').replace(/^influxdb: /, '').slice(0, 120) });
         return { fill: 'red', shape: 'ring', text: `${what}${retry} · ${tally}` };
       }
       switch (st.phase) {
-        case 'subscribing': return { fill: 'yellow', shape: 'ring', text: `subscribing · ${tally}` };
-        case 'history': return { fill: 'blue', shape: 'dot', text: `history: ${tally}${c.buffered ? ` · ${c.buffered} buffered` : ''}` };
-        case 'live': return { fill: bad ? 'yellow' : 'green', shape: 'dot', text: `live: ${tally}` };
-        case 'done': return { fill: bad ? 'yellow' : 'green', shape: 'ring', text: `done: ${tally}` };
-        case 'stopped': return { fill: 'grey', shape: 'ring', text: `stopped: ${tally}` };
-        default: return { fill: 'grey', shape: 'ring', text: 'idle' };
+        case 'subscribing': return { fill: 'yellow', shape: 'ring', text: t('streamevmon.status.subscribing', { tally }) };
+        case 'history': return { fill: 'blue', shape: 'dot', text: t('streamevmon.status.history', { tally: c.buffered ? `${tally} · ${t('streamevmon.status.buffered', { count: c.buffered })}` : tally }) };
+        case 'live': return { fill: bad ? 'yellow' : 'green', shape: 'dot', text: t('streamevmon.status.live', { tally }) };
+        case 'done': return { fill: bad ? 'yellow' : 'green', shape: 'ring', text: t('streamevmon.status.done', { tally }) };
+        case 'stopped': return { fill: 'grey', shape: 'ring', text: t('streamevmon.status.stopped', { tally }) };
+        default: return { fill: 'grey', shape: 'ring', text: t('streamevmon.status.idle') };
       }
     };
 
@@ -140,11 +145,11 @@ export = function (RED: NodeAPI): void {
       const range: RunRange = {};
       const now = Date.now();
       for (const [key, raw] of [['start', msg?.start ?? config.start], ['end', msg?.end ?? config.end]] as const) {
-        const t = parseTimeSpec(raw, now);
-        if (typeof t === 'object') throw new Error(`${OWNER}: ${key}: ${t.error}`);
-        range[key] = t;
+        const time = parseTimeSpec(raw, now);
+        if (typeof time === 'object') throw new Error(t('streamevmon.error.badTime', { name: key, error: time.error }));
+        range[key] = time;
       }
-      if (range.start !== undefined && range.end !== undefined && range.end < range.start) throw new Error(`${OWNER}: end must not be before start`);
+      if (range.start !== undefined && range.end !== undefined && range.end < range.start) throw new Error(t('streamevmon.error.endBeforeStart'));
       if (persist) {
         const saved = lastTime ?? await loadLastTime();
         if (saved !== undefined && msg?.start === undefined) {
@@ -184,17 +189,17 @@ export = function (RED: NodeAPI): void {
             }
           }
           node.send([toMsgs(ms), null] as unknown as NodeMessage[]);
-          show(statusOf(src.state, src.counts));
+          show(() => statusOf(src.state, src.counts));
           return nextTurn();
         },
         state: (st) => {
           if (src !== source) return;
           if (st.influx === 'down' && st.code !== lastInfluxCode) {
             lastInfluxCode = st.code ?? '';
-            node.warn(`${OWNER}: ${st.message ?? 'InfluxDB unreachable'}; retrying`);
+            node.warn(t('streamevmon.warn.influxDown', { message: st.message ?? t('streamevmon.warn.influxUnreachable') }));
           } else if (st.influx === 'ok' && lastInfluxCode) {
             lastInfluxCode = '';
-            node.log(`${OWNER}: InfluxDB ${client.baseUrl} answers again`);
+            node.log(t('streamevmon.log.influxBack', { url: client.baseUrl }));
           }
           const urgent = st.influx === 'down' || ['live', 'done', 'failed', 'stopped'].includes(st.phase);
           show(statusOf(st, src.counts), urgent);
@@ -208,7 +213,7 @@ export = function (RED: NodeAPI): void {
         },
         parseError: (reason) => {
           problems.report(reason);
-          show(statusOf(src.state, src.counts));
+          show(() => statusOf(src.state, src.counts));
         },
         historyDone: (c) => {
           if (src !== source || config.mode !== 'history') return;
@@ -225,12 +230,12 @@ export = function (RED: NodeAPI): void {
         warn: (text) => node.warn(text),
       });
       source = src;
-      show({ fill: 'yellow', shape: 'ring', text: config.mode === 'history' ? 'starting' : 'listening' }, true);
+      show({ fill: 'yellow', shape: 'ring', text: config.mode === 'history' ? t('streamevmon.status.starting') : t('streamevmon.status.listening') }, true);
       try {
         await src.start(config.mode, range);
       } catch (err) {
         source = null;
-        const e = new Error(`${OWNER}: cannot start: ${(err as Error).message ?? String(err)}`);
+        const e = new Error(t('streamevmon.error.cannotStart', { error: (err as Error).message ?? String(err) }));
         show({ fill: 'red', shape: 'ring', text: e.message.slice(0, 120) }, true);
         throw e;
       }
@@ -253,7 +258,7 @@ export = function (RED: NodeAPI): void {
     node.on('input', (msg: NodeMessageInFlow, _send, done) => {
       const cmd = commandOf(msg as ControlMsg);
       if (typeof cmd !== 'string') {
-        done(new Error(`${OWNER}: unknown command ${cmd.unknown}; send "start", "stop" or "restart" in msg.payload or msg.command`));
+        done(new Error(t('streamevmon.error.unknownCommand', { command: cmd.unknown })));
         return;
       }
       const op = cmd === 'start' ? () => startRun(msg as ControlMsg)
@@ -276,7 +281,7 @@ export = function (RED: NodeAPI): void {
 
     if (config.startOnDeploy) {
       enqueue(() => startRun()).catch((err: Error) => node.error(err));
-    } else show({ fill: 'grey', shape: 'ring', text: 'idle' }, true);
+    } else show({ fill: 'grey', shape: 'ring', text: t('streamevmon.status.idle') }, true);
   }
 
   RED.nodes.registerType(TYPE, AmpNode);
