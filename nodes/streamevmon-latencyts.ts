@@ -1,175 +1,30 @@
 /**
- * Source node streamevmon-latencyts: replays Latency TS I series files as measurement msgs.
- * Output 1 carries data only; output 2 carries control msgs ('loop', 'complete'), so that
- * detectors wired to output 1 never mistake them for data.
+ * Source node streamevmon-latencyts: replays Latency TS I series files (ampicmp, smokeping)
+ * as measurement msgs, merged by time. The run control, pacing, status and reports are the
+ * replay sources' (common/replay-node).
  */
-import path from 'node:path';
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { parseLatencyTsConfig } from '../lib/latencyts/config';
-import { ReportLimiter } from '../lib/latencyts/limiter';
 import { openLatencyTs } from '../lib/latencyts/reader';
-import { Replay, ReplaySink, ReplayStats } from '../lib/latencyts/replay';
-import { Translate, translator } from './common/i18n';
-import { doneStatus, progressStatus } from './common/replay-status';
-import { measurementKey } from '../lib/measurement';
-import { StatusReporter } from './common/status';
+import { setUpReplaySource } from './common/replay-node';
 
 const TYPE = 'streamevmon-latencyts';
-const COMMANDS = ['start', 'stop', 'restart'] as const;
-type Command = (typeof COMMANDS)[number];
-
-interface LatencyTsNodeDef extends NodeDef {
-  path?: string;
-  format?: string;
-  mode?: string;
-  speed?: string | number;
-  batchSize?: string | number;
-  startOnDeploy?: boolean | string;
-  loop?: boolean | string;
-}
-
-/** msg.command, else msg.payload, as a known command; otherwise a description of what came. */
-function commandOf(msg: NodeMessageInFlow): Command | { unknown: string } {
-  const raw = (msg as { command?: unknown }).command ?? msg.payload;
-  const text = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-  if ((COMMANDS as readonly string[]).includes(text)) return text as Command;
-  return { unknown: typeof raw === 'string' ? JSON.stringify(raw) : typeof raw };
-}
-
-/** The stats sent with 'complete' and 'loop' (no internal buffer figures). */
-function statsPayload(s: ReplayStats): Record<string, number> {
-  return {
-    files: s.files, rows: s.rows, malformed: s.malformed, skipped: s.skipped, outOfOrder: s.outOfOrder,
-    bytesRead: s.bytesRead, totalBytes: s.totalBytes, passes: s.passes, elapsedMs: Math.round(s.elapsedMs),
-  };
-}
-
-function prefixed(t: Translate, err: unknown): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  return new Error(message.startsWith('latencyts: ') ? message : t('streamevmon.error.prefixed', { message }));
-}
-
-/** dist/nodes/ → the package root. */
-const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 
 export = function (RED: NodeAPI): void {
-  function LatencyTsNode(this: Node, def: LatencyTsNodeDef): void {
+  function LatencyTsNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
-    const status = new StatusReporter(node);
-    const t = translator(RED, TYPE);
-    const { config, errors } = parseLatencyTsConfig(def as unknown as Record<string, unknown>);
-    if (errors.length) {
-      // D9: a node with a bad configuration reads nothing, and says why.
-      for (const e of errors) node.error(e);
-      status.fail(errors[0]);
-      node.on('input', (_msg: NodeMessageInFlow, _send, done) => done(new Error(t('streamevmon.error.notRunning', { type: TYPE, problems: errors.join('; ') }))));
-      return;
-    }
-
-    const userDir = (RED.settings as { userDir?: unknown }).userDir;
-    // Last, this package's own folder: `data/latency-ts-i` then finds the bundled sample,
-    // however Node-RED was started.
-    const bases = [typeof userDir === 'string' ? userDir : '', process.cwd(), PACKAGE_ROOT];
-    const malformed = new ReportLimiter((text) => node.warn(text), (n, latest) => t('streamevmon.warn.moreMalformed', { count: n, latest }));
-    const notes = new ReportLimiter((text) => node.warn(text), (n, latest) => t('streamevmon.warn.moreNotes', { count: n, latest }));
-    let replay: Replay | null = null;
-    /** The control msg that started the current run: later read errors go to Catch with it. */
-    let trigger: NodeMessageInFlow | undefined;
-    let closing = false;
-
-    /** Show now, dropping any throttled progress update still pending. */
-    const show = (s: NodeStatus): void => {
-      status.close();
-      node.status(s);
-    };
-
-    const sink: ReplaySink = {
-      data: config.mode === 'batch'
-        ? (ms) => node.send([{ topic: 'latencyts', payload: ms } as NodeMessage, null])
-        : (ms) => node.send([ms.map((m) => ({ topic: measurementKey(m), payload: m }) as NodeMessage), null]),
-      progress: (s) => status.update({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: progressStatus(t, s) }),
-      passEnd: (s) => node.send([null, { topic: 'loop', payload: statsPayload(s) } as NodeMessage]),
-      complete: (s) => {
-        malformed.flush();
-        notes.flush();
-        show({ fill: s.malformed ? 'yellow' : 'green', shape: 'dot', text: doneStatus(t, s) });
-        node.send([null, { topic: 'complete', payload: statsPayload(s) } as NodeMessage]);
-      },
-      error: (err) => {
-        malformed.flush();
-        const e = prefixed(t, err);
-        show({ fill: 'red', shape: 'ring', text: e.message });
-        if (trigger) node.error(e, trigger);
-        else node.error(e);
-      },
-    };
-
-    const open = () => openLatencyTs(config.path, bases, {
-      format: config.format,
-      onMalformed: (file, line, reason) => malformed.report(t('streamevmon.warn.malformed', { file, line, reason })),
-      onNote: (file, line, message) => notes.report(t('streamevmon.warn.note', { file, line, message })),
+    setUpReplaySource(RED, this, def, {
+      type: TYPE,
+      prefix: 'latencyts: ',
+      batchTopic: 'latencyts',
+      reportsTotalBytes: true,
+      parseConfig: parseLatencyTsConfig,
+      open: (config, bases, reports) => openLatencyTs(config.path, bases, {
+        format: config.format,
+        onMalformed: reports.malformed,
+        onNote: reports.note,
+      }),
     });
-
-    const startRun = async (msg?: NodeMessageInFlow): Promise<void> => {
-      if (closing || replay?.state === 'running') return;
-      malformed.reset();
-      notes.reset();
-      trigger = msg;
-      const r = new Replay(open, { mode: config.mode, speed: config.speed, batchSize: config.batchSize, loop: config.loop }, sink);
-      replay = r;
-      show({ fill: 'blue', shape: 'ring', text: t('streamevmon.status.opening') });
-      try {
-        await r.start();
-      } catch (err) {
-        const e = prefixed(t, err);
-        show({ fill: 'red', shape: 'ring', text: e.message });
-        throw e;
-      }
-    };
-
-    const stopRun = async (): Promise<void> => {
-      const r = replay;
-      if (!r) return;
-      const wasRunning = r.state === 'running';
-      await r.stop();
-      malformed.flush();
-      notes.flush();
-      if (wasRunning && !closing) show({ fill: 'grey', shape: 'ring', text: t('streamevmon.status.stopped', { rows: r.stats.rows }) });
-    };
-
-    // Control operations run one after another, so start/stop/restart never interleave.
-    let ops: Promise<unknown> = Promise.resolve();
-    const enqueue = (op: () => Promise<void>): Promise<void> => {
-      const p = ops.then(op);
-      ops = p.catch(() => undefined);
-      return p;
-    };
-
-    node.on('input', (msg: NodeMessageInFlow, _send, done) => {
-      const cmd = commandOf(msg);
-      if (typeof cmd !== 'string') {
-        done(new Error(t('streamevmon.error.unknownCommand', { command: cmd.unknown })));
-        return;
-      }
-      const op = cmd === 'start' ? () => startRun(msg)
-        : cmd === 'stop' ? stopRun
-          : async () => { await stopRun(); await startRun(msg); };
-      enqueue(op).then(() => done(), (err: Error) => done(err));
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closing = true;
-      enqueue(stopRun).catch(() => undefined).then(() => {
-        status.close();
-        malformed.close();
-        notes.close();
-        done();
-      });
-    });
-
-    if (config.startOnDeploy) enqueue(() => startRun()).catch((err: Error) => node.error(err));
-    else show({ fill: 'grey', shape: 'ring', text: t('streamevmon.status.idle') });
   }
 
   RED.nodes.registerType(TYPE, LatencyTsNode);
