@@ -3,7 +3,8 @@
  * with this package linked. The palette shows every node of ours; each edit dialog opens
  * without console errors and marks a bad parameter; each help text is shown; an example is
  * imported through Import ▸ Examples, deployed, and its events appear in the debug sidebar.
- * Screenshots for the README go to docs/images/.
+ * Screenshots are taken on every run; they replace the README's (docs/images/) only with
+ * UPDATE_SCREENSHOTS=1, so that a plain `npm test` leaves the working tree as it was.
  *
  * Without /usr/bin/chromium (apt-get install chromium) the suite says so loudly and skips;
  * under CI=true it fails.
@@ -19,7 +20,9 @@ import { NodeRedProcess, PROJECT_ROOT } from './nodered';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const MODULE = 'node-red-contrib-streamevmon';
 const CATEGORY = 'streamevmon';
-const IMAGES = path.join(PROJECT_ROOT, 'docs', 'images');
+const IMAGES = process.env.UPDATE_SCREENSHOTS === '1'
+  ? path.join(PROJECT_ROOT, 'docs', 'images')
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'streamevmon-screenshots-'));
 const EXAMPLE_TO_IMPORT = '00 - Default flow - Latency TS I sample through all detectors';
 const WAIT = 30_000;
 
@@ -104,6 +107,7 @@ describe('the editor in Chromium (e2e)', function () {
     await context?.close();
     await nr?.dispose();
     if (flowDir) fs.rmSync(flowDir, { recursive: true, force: true });
+    if (process.env.UPDATE_SCREENSHOTS !== '1') fs.rmSync(IMAGES, { recursive: true, force: true });
   });
 
   it('shows every node of ours in the palette category "streamevmon"', async () => {
