@@ -26,13 +26,26 @@ export function eventTime(e: DetectorEvent): number {
 
 /**
  * A one-line human summary for alerting (email, chat, MQTT):
- * "[sev 100] spike_events on LatencyTSAmpICMP-a-b-ipv4: Positive at 2014-01-30T11:00:00.000Z".
+ * "[severity 100] spike_events on LatencyTSAmpICMP-a-b-ipv4: Positive at 2014-01-30T11:00:00.000Z".
+ * The description is the spec's, byte for byte, except that binary rounding artefacts such as
+ * 6043.300000000001 read 6043.3 here (the event's own description keeps them).
  */
 export function eventSummary(e: DetectorEvent, key?: string): string {
   const where = key && key !== e.stream ? key : e.stream;
   const when = Number.isFinite(e.time) ? new Date(e.time).toISOString() : String(e.time);
   const latency = e.detectionLatency > 0 ? ` (started ${formatDuration(e.detectionLatency)} earlier)` : '';
-  return `[severity ${e.severity}] ${e.eventType} on ${where}: ${e.description} at ${when}${latency}`;
+  return `[severity ${e.severity}] ${e.eventType} on ${where}: ${tidyNumbers(e.description)} at ${when}${latency}`;
+}
+
+/**
+ * Decimals with 7 or more fractional digits (rounding artefacts) made short: plain ones to 3
+ * places, the mantissa of Java's E notation (2.4525000000000116E7) to 6.
+ */
+export function tidyNumbers(text: string): string {
+  return text.replace(/(?<![\w.])(-?\d+\.\d{7,})(E-?\d+)?(?![\d.])/g, (whole, mantissa: string, exponent: string | undefined) => {
+    const rounded = Number(Number(mantissa).toFixed(exponent ? 6 : 3));
+    return Number.isFinite(rounded) ? `${rounded}${exponent ?? ''}` : whole;
+  });
 }
 
 function formatDuration(ms: number): string {
