@@ -15,6 +15,8 @@ export interface PipelineOptions {
   window?: TimeWindowOptions;
   /** Added to every event's tags as `instance`, to tell two detectors of one type apart. */
   instanceTag?: string;
+  /** Multiply every value by this before the detector sees it (default 1). */
+  valueScale?: number;
 }
 
 export interface PipelineSnapshot {
@@ -22,6 +24,8 @@ export interface PipelineSnapshot {
   version: 1;
   detector: unknown;
   window: TimeWindowSnapshot | null;
+  /** The value scale the state was built with; absent in older snapshots, meaning 1. */
+  valueScale?: number;
 }
 
 export const PIPELINE_FORMAT = 'streamevmon-node-state';
@@ -32,23 +36,35 @@ export class DetectorPipeline {
   events = 0;
   filtered = 0;
 
+  private readonly scale: number;
+
   constructor(readonly detector: Detector, readonly options: PipelineOptions = {}) {
     this.window = options.window ? new TimeWindowBuffer(options.window) : null;
+    this.scale = options.valueScale ?? 1;
   }
 
   get late(): number {
     return this.window ? this.window.late : 0;
   }
 
-  /** Feed one sample; events are appended to `out`. */
-  feed(sample: Sample, out: DetectorEvent[]): void {
+  /**
+   * Feed one sample; events are appended to `out`. Returns an error text, and leaves every
+   * state alone, when the sample cannot be used (a value the scale makes infinite).
+   */
+  feed(sample: Sample, out: DetectorEvent[]): string | undefined {
+    if (this.scale !== 1 && sample.value !== null) {
+      const value = sample.value * this.scale;
+      if (!Number.isFinite(value)) return `value ${sample.value} × value scale ${this.scale} is not a finite number`;
+      sample = { ...sample, value };
+    }
     this.samples++;
     if (this.options.filterLossy && sample.lossy) {
       this.filtered++;
-      return;
+      return undefined;
     }
     if (this.window) this.run(this.window.add(sample), out);
     else this.emit(this.detector.process(sample), out);
+    return undefined;
   }
 
   /** Advance the window watermark (msg.watermark); no-op without a window. */
@@ -85,6 +101,7 @@ export class DetectorPipeline {
       version: 1,
       detector: this.detector.saveState(),
       window: this.window ? this.window.saveState() : null,
+      ...(this.scale !== 1 ? { valueScale: this.scale } : {}),
     };
   }
 
@@ -95,6 +112,9 @@ export class DetectorPipeline {
       throw new StateError('stored state is not a streamevmon node state');
     }
     if (snap.version !== 1) throw new StateError(`stored node state has unknown version ${String(snap.version)}`);
+    // A state built on values of another scale would make every next value look anomalous.
+    const storedScale = snap.valueScale ?? 1;
+    if (storedScale !== this.scale) throw new StateError(`stored node state was built with value scale ${String(storedScale)}, not ${this.scale}`);
     const windowState = snap.window ?? null;
     if (this.window && windowState) {
       // Validate the window part on a scratch buffer before touching anything.

@@ -55,6 +55,9 @@
       '<input type="text" id="node-input-property" style="width:70%"></div>' +
       '<div class="form-row"><label for="node-input-timeProperty"><i class="fa fa-clock-o"></i> ' + l('timeProperty') + '</label>' +
       '<input type="text" id="node-input-timeProperty" style="width:70%"></div>' +
+      '<div class="form-row"><label for="node-input-valueScale">' + l('valueScale') + '</label>' +
+      '<input type="text" id="node-input-valueScale" style="width:80px"> ' +
+      RED.utils.sanitize(t(node, 'streamevmon.common.hint.valueScale')) + '</div>' +
       check('filterLossy') +
       check('useTimeWindow', 'streamevmon-window-label') +
       '<div class="streamevmon-window-rows">' +
@@ -92,6 +95,7 @@
     $('#node-input-windowDuration').val(node.windowDuration);
     $('#node-input-maxLateness').val(node.maxLateness);
     $('#node-input-windowSlide').val(node.windowSlide);
+    $('#node-input-valueScale').val(node.valueScale === undefined ? 1 : node.valueScale);
     $('#node-input-instanceTag').val(node.instanceTag);
     ['filterLossy', 'useTimeWindow', 'passthrough', 'persist'].forEach(function (p) {
       $('#node-input-' + p).prop('checked', node[p] === true || node[p] === 'true');
@@ -127,7 +131,8 @@
     commonValidators: {
       windowDuration: range('windowDuration', 1, 2147483647, { int: true }),
       maxLateness: range('maxLateness', 0, 2147483647, { int: true }),
-      windowSlide: range('windowSlide', 1, 1200, { int: true })
+      windowSlide: range('windowSlide', 1, 1200, { int: true }),
+      valueScale: range('valueScale', 0, 1e9, { minExclusive: true })
     }
   };
 })();

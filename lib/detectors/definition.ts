@@ -31,6 +31,8 @@ export interface CommonParams extends Record<string, number | boolean> {
   maxLateness: number;
   windowSlide: number;
   filterLossy: boolean;
+  /** Every value is multiplied by this before detection (1 = as received). */
+  valueScale: number;
 }
 
 export const commonParamSet: ParamSet<CommonParams> = {
@@ -41,5 +43,7 @@ export const commonParamSet: ParamSet<CommonParams> = {
     { name: 'maxLateness', kind: 'int', default: 20, min: 0, max: 2147483647, unit: 's' },
     { name: 'windowSlide', kind: 'int', default: 1, min: 1, max: 1200 },
     { name: 'filterLossy', kind: 'boolean', default: false },
+    // The detectors' constants suit µs latencies: 1000 brings milliseconds to that scale.
+    { name: 'valueScale', kind: 'number', default: 1, min: 0, minExclusive: true, max: 1e9 },
   ],
 };

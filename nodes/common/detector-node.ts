@@ -62,6 +62,7 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
         filterLossy: c.filterLossy,
         window: windowed ? { windowDurationMs: c.windowDuration * 1000, maxLatenessMs: c.maxLateness * 1000 } : undefined,
         instanceTag: typeof def.instanceTag === 'string' && def.instanceTag.trim() ? def.instanceTag.trim() : undefined,
+        valueScale: c.valueScale,
       },
     );
     const valueProp = typeof def.property === 'string' && def.property.trim() ? def.property.trim() : 'payload';
@@ -105,15 +106,15 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       const input = readInput(msg);
       const batch = Array.isArray(input.value);
       const take = (r: SampleResult): void => {
-        if (r.ok) pipeline.feed(r.sample, events);
-        else errors.push(r.error);
+        const error = r.ok ? pipeline.feed(r.sample, events) : r.error;
+        if (error !== undefined) errors.push(error);
       };
       if (batch) {
         const elements = input.value as unknown[];
         for (let i = 0; i < elements.length; i++) {
           const r = sampleFromBatchElement(elements[i], input.topic, input.time, input.now);
-          if (!r.ok) errors.push(`element ${i}: ${r.error}`);
-          else pipeline.feed(r.sample, events);
+          const error = r.ok ? pipeline.feed(r.sample, events) : r.error;
+          if (error !== undefined) errors.push(`element ${i}: ${error}`);
         }
       } else if (input.value !== undefined || (m.watermark === undefined && m.flush === undefined)) {
         // A msg carrying only msg.watermark or msg.flush is a control msg, not a lossy sample.

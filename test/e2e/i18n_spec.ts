@@ -163,7 +163,7 @@ describe('i18n: every text through the en-US catalogue of its node set', () => {
         }
         for (const m of script.matchAll(/StreamevmonEditor\.commonValidators\.(\w+)/g)) {
           check(`streamevmon.param.${m[1]}`, 'commonValidators');
-          check('streamevmon.validation.integerBetween', 'commonValidators');
+          check(m[1] === 'valueScale' ? 'streamevmon.validation.numberAbove' : 'streamevmon.validation.integerBetween', 'commonValidators');
         }
         for (const key of sharedKeys) check(key, 'streamevmon-editor.js');
         assert.deepEqual(missing, [], `keys missing from nodes/locales/en-US/${set}.json`);

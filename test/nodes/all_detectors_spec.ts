@@ -8,12 +8,12 @@ import { collect, helper, lastStatus, settle } from './helpers';
 
 const NODES = ['baseline', 'changepoint', 'distdiff', 'mode', 'spike', 'loss'];
 
-function load(name: string): Promise<void> {
+function load(name: string, config: Record<string, unknown> = {}): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const mod = require(`../../nodes/streamevmon-${name}`);
   const flow: unknown[] = [
     { id: 'f1', type: 'tab' },
-    { id: 'n1', z: 'f1', type: `streamevmon-${name}`, wires: [['out']] },
+    { id: 'n1', z: 'f1', type: `streamevmon-${name}`, ...config, wires: [['out']] },
     { id: 'out', z: 'f1', type: 'helper' },
     { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
@@ -68,6 +68,40 @@ describe('every detector node under hostile input', () => {
       await settle(1100);
       assert.match(lastStatus(n1).text, new RegExp(`bad: ${bad.length}`));
       assert.match(lastStatus(n1).text, /streams/);
+    });
+  }
+});
+
+describe('every detector node: "Multiply values by" (valueScale)', () => {
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  it('spike on millisecond values × 1000 finds the spike; a value the scale makes infinite is a bad msg, reported', async () => {
+    await load('spike', { valueScale: '1000' });
+    const n1 = helper.getNode('n1');
+    const out = collect('out');
+    const caught = collect('caught');
+    for (let i = 0; i < 60; i++) n1.receive({ topic: 'ms', payload: 20 + (i % 5) * 0.01, timestamp: 1000 * (i + 1) } as never);
+    n1.receive({ topic: 'ms', payload: 95, timestamp: 61_000 } as never);
+    const [event] = await out.waitFor(1);
+    assert.equal(event.payload.description, 'Positive');
+    assert.equal(event.topic, 'ms');
+    n1.receive({ topic: 'ms', payload: 1e306, timestamp: 62_000 } as never);
+    const [err] = await caught.waitFor(1);
+    assert.match(err.error.message, /streamevmon-spike: value 1e\+306 × value scale 1000 is not a finite number/);
+  });
+
+  for (const name of NODES) {
+    it(`${name}: a value scale of 0 stops the node with a red status naming the parameter`, async () => {
+      await load(name, { valueScale: '0' });
+      const n1 = helper.getNode('n1');
+      await settle(50);
+      const st = lastStatus(n1);
+      assert.equal(st.fill, 'red');
+      assert.match(st.text, /valueScale/);
     });
   }
 });
