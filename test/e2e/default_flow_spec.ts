@@ -103,7 +103,7 @@ describe('the default flow in real Node-RED (e2e)', function () {
     for (const t of ['changepoint_events', 'spike_events', 'loss_events', 'mode_events']) {
       assert.ok(types.has(t), `the sample should exercise ${t}`);
     }
-    // The reason for the switch: changepoint only sees millisecond series scaled to µs.
+    // One reason for the switch: changepoint finds nothing on millisecond series unless scaled to µs.
     const truth = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'data', 'latency-ts-i', 'ground-truth.json'), 'utf8')) as
       { series: Array<{ format: string; stream: string }> };
     const smokeping = truth.series.filter((s) => s.format === 'smokeping').map((s) => s.stream);

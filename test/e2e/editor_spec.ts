@@ -79,7 +79,7 @@ describe('the editor in Chromium (e2e)', function () {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
+      viewport: { width: 1600, height: 900 },
     });
     const origin = nr.url;
     // Only Node-RED itself: the editor's palette manager would fetch the flow-library catalogue.
