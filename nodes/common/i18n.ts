@@ -42,6 +42,14 @@ export function lookup(nodeSet: string, key: string): string | undefined {
   return typeof at === 'string' ? at : undefined;
 }
 
+const pluralRules = new Intl.PluralRules('en-US');
+
+/** The plural form i18next (v21+) would pick for a count: `key_one` for 1, `key_other`, …, if the catalogue has it. */
+function lookupPlural(nodeSet: string, key: string, count: unknown): string | undefined {
+  if (typeof count !== 'number') return undefined;
+  return lookup(nodeSet, `${key}_${pluralRules.select(count)}`);
+}
+
 /** Node-RED's interpolation: __name__ is replaced by params.name. */
 export function interpolate(text: string, params?: Params): string {
   if (!params) return text;
@@ -58,7 +66,7 @@ export function translator(RED: NodeAPI, nodeSet: string): Translate {
       text = undefined;
     }
     if (typeof text === 'string' && text !== key && !text.endsWith(`:${key}`)) return text;
-    const local = lookup(nodeSet, key);
+    const local = lookupPlural(nodeSet, key, params?.count) ?? lookup(nodeSet, key);
     return local === undefined ? key : interpolate(local, params);
   };
 }

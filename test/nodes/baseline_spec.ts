@@ -38,7 +38,7 @@ describe('streamevmon-baseline node', () => {
     assert.equal(msg.summary, '[severity 100] baseline_events on web: Observed baseline changed from 100.0 to 1000.0 at 1970-01-01T00:00:05.000Z');
     await settle(1100); // the status is updated at most once a second
     assert.equal(out.msgs.length, 1);
-    assert.match(lastStatus(n1).text, /^1 streams · 1 events$/);
+    assert.match(lastStatus(n1).text, /^1 stream · 1 event$/);
   });
 
   it('keeps series apart by msg.topic', async () => {

@@ -101,7 +101,7 @@ describe('streamevmon-changepoint node', () => {
     const [ev] = await out.waitFor(1);
     assert.equal(ev.payload.time, BASE + 12000, 'the bad msgs did not count as measurements');
     await settle(1100); // the status is throttled to once a second
-    assert.match(lastStatus(n1).text, /^1 streams · 1 events · bad: 3$/);
+    assert.match(lastStatus(n1).text, /^1 stream · 1 event · bad: 3$/);
   });
 
   it('skips null values but uses lossy msgs that carry a value', async () => {
@@ -132,10 +132,10 @@ describe('streamevmon-changepoint node', () => {
     await settle();
     assert.equal(out.msgs.length, 1, 'a restarted on the new level: no change seen');
     await settle(1100); // the status is throttled to once a second
-    assert.match(lastStatus(n1).text, /^2 streams · 1 events$/);
+    assert.match(lastStatus(n1).text, /^2 streams · 1 event$/);
     n1.receive({ reset: true });
     await settle(1100);
-    assert.match(lastStatus(n1).text, /^0 streams · 1 events$/);
+    assert.match(lastStatus(n1).text, /^0 streams · 1 event$/);
   });
 
   it('a batch gives one msg with all its events, and reports bad elements', async () => {

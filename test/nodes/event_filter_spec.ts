@@ -44,7 +44,7 @@ describe('streamevmon-event-filter node', () => {
     });
     assert.match(msgs[2].summary, /^\[severity 60\] bulk_spike_events on web-1: Frequent events/);
     await settle(1100);
-    assert.equal(lastStatus(n1).text, '1 streams · passed 2 · suppressed 3 · bulk 1');
+    assert.equal(lastStatus(n1).text, '1 stream · passed 2 · suppressed 3 · bulk 1');
     assert.equal(lastStatus(n1).fill, 'green');
   });
 

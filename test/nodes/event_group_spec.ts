@@ -55,7 +55,7 @@ describe('streamevmon-event-group node', () => {
     assert.equal(g.payload.eventCount, 2);
     assert.deepEqual(g.payload.events.map((e: any) => e.tags.in_group), [g.payload.uid, g.payload.uid]);
     await settle(1100);
-    assert.equal(lastStatus(n1).text, '1 active · 3 events · 1 groups');
+    assert.equal(lastStatus(n1).text, '1 active · 3 events · 1 group');
   });
 
   it('emits a group when msg.watermark passes its timer (the data-formats.md §13 example)', async () => {

@@ -43,7 +43,7 @@ describe('streamevmon-mode node', () => {
     assert.equal(msg.summary, '[severity 100] mode_events on web: Mode changed from 1000 to 5000! at 1970-01-01T00:00:09.000Z');
     await settle(1100); // status updates are throttled to one a second
     assert.equal(out.msgs.length, 1);
-    assert.match(lastStatus(n1).text, /^2 streams · 1 events$/);
+    assert.match(lastStatus(n1).text, /^2 streams · 1 event$/);
   });
 
   it('uses the documented defaults for a node given only its type', async () => {
@@ -79,7 +79,7 @@ describe('streamevmon-mode node', () => {
     const [ev] = await out.waitFor(1);
     assert.equal(ev.payload.time, 9, 'the bad msgs did not enter the history');
     await settle(1100);
-    assert.match(lastStatus(n1).text, /^1 streams · 1 events · bad: 4$/);
+    assert.match(lastStatus(n1).text, /^1 stream · 1 event · bad: 4$/);
     assert.equal(lastStatus(n1).fill, 'yellow');
   });
 
@@ -112,7 +112,7 @@ describe('streamevmon-mode node', () => {
     assert.equal(out.msgs.length, 1, 'a started a new warm-up');
     n1.receive({ reset: true });
     await settle(1100);
-    assert.match(lastStatus(n1).text, /^0 streams · 1 events$/);
+    assert.match(lastStatus(n1).text, /^0 streams · 1 event$/);
     feed('b', [1000, 1000, 1000, 1000], 10);
     await settle();
     assert.equal(out.msgs.length, 1, 'b was reset too: 5000 → 1000 is not reported');
