@@ -26,7 +26,7 @@ export interface RawInput {
   now: number;
 }
 
-function topicKey(topic: unknown): string | undefined {
+export function topicKey(topic: unknown): string | undefined {
   if (typeof topic === 'string' && topic !== '') return topic;
   if (typeof topic === 'number' && Number.isFinite(topic)) return String(topic);
   return undefined;

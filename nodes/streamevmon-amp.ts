@@ -11,6 +11,7 @@ import { AmpSource, RunRange, SourceCounts, SourceState } from '../lib/amp/sourc
 import { ReportLimiter } from '../lib/latencyts/limiter';
 import { Measurement, measurementKey } from '../lib/measurement';
 import { translator } from './common/i18n';
+import { contextStoresConfigured } from './common/context-stores';
 import { StatusReporter, StatusSource } from './common/status';
 import type { InfluxConfigNode } from './streamevmon-influxdb-api';
 
@@ -82,6 +83,7 @@ export = function (RED: NodeAPI): void {
     let lastTime: number | undefined;
     let dirty = false;
     const context = node.context();
+    if (persist && !contextStoresConfigured(RED.settings)) node.warn(t('streamevmon.warn.noStore'));
     const loadLastTime = (): Promise<number | undefined> => new Promise((resolve) => {
       context.get(LAST_TIME_KEY, store as string, (err: Error | null | undefined, v: unknown) => {
         if (err) node.warn(t('streamevmon.warn.contextRead', { store: store ?? t('streamevmon.warn.defaultStore'), error: err.message }));

@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { DetectorEvent, eventSummary } from '../lib/event';
 import { FrequentEventFilter, parseLevels } from '../lib/events/frequent-filter';
 import { eventProblem } from '../lib/events/group';
+import { contextStoresConfigured } from './common/context-stores';
 import { NodeStatePersistence, SendFn } from './common/persistence';
 import { StatusReporter } from './common/status';
 import { translator } from './common/i18n';
@@ -101,6 +102,7 @@ export = function (RED: NodeAPI): void {
       store: typeof def.store === 'string' && def.store ? def.store : undefined,
       onReady: showStatus,
       t,
+      storesConfigured: contextStoresConfigured(RED.settings),
     });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {

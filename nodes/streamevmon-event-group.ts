@@ -8,6 +8,7 @@ import { DetectorEvent, eventSummary } from '../lib/event';
 import { EventGroup, eventProblem, groupPayload } from '../lib/events/group';
 import { TemporalEventGrouper, grouperParamSet } from '../lib/events/temporal-grouper';
 import { parseParams } from '../lib/params';
+import { contextStoresConfigured } from './common/context-stores';
 import { NodeStatePersistence, SendFn } from './common/persistence';
 import { StatusReporter } from './common/status';
 import { translator } from './common/i18n';
@@ -116,6 +117,7 @@ export = function (RED: NodeAPI): void {
       store: typeof def.store === 'string' && def.store ? def.store : undefined,
       onReady: showStatus,
       t,
+      storesConfigured: contextStoresConfigured(RED.settings),
     });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {

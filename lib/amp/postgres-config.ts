@@ -82,5 +82,11 @@ export function parsePostgresConfig(raw: Record<string, unknown>): { settings: P
     } else timeoutSeconds = n;
   }
   const tls = raw.tls === true || raw.tls === 'true';
+  // A "Use TLS" from ${NAME} that is unset or not true/false must not quietly mean "no TLS".
+  if (typeof raw.tls === 'string') {
+    const env = unsetEnv('tls', raw.tls);
+    if (env) errors.push(env);
+    else if (!['', 'true', 'false'].includes(raw.tls)) errors.push(`${OWNER}: tls must be true or false (got ${JSON.stringify(raw.tls)})`);
+  }
   return { settings: { host, port, database, poolSize, tls, timeoutMs: Math.round(timeoutSeconds * 1000) }, errors };
 }

@@ -245,6 +245,11 @@ export class AmpSource {
     const bindAll = l.host === '0.0.0.0' || l.host === '::' || l.host === '';
     const host = l.advertisedHost || (bindAll ? externalAddress() : l.host);
     this.destination = `http://${urlHost(host)}:${listener.port}`;
+    // §9.1 falls back to a free port; say so, since a firewall or port mapping made for the
+    // configured one will not let InfluxDB through.
+    if (l.port !== 0 && listener.port !== l.port) {
+      this.h.warn?.(`amp: listen port ${l.port} is in use; listening on ${listener.port} instead (the subscription points to ${this.destination})`);
+    }
   }
 
   /**

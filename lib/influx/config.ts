@@ -83,6 +83,10 @@ export function parseInfluxConfig(raw: Record<string, unknown>): { config: Influ
   }
 
   const tls = raw.tls === true || raw.tls === 'true';
+  // A "Use TLS" from ${NAME} that is not true/false must not quietly mean "no TLS".
+  if (typeof raw.tls === 'string' && !unset.has('tls') && !['', 'true', 'false'].includes(raw.tls)) {
+    errors.push(`${OWNER}: tls must be true or false (got ${JSON.stringify(raw.tls)})`);
+  }
   return {
     config: { host, port, tls, database, retentionPolicy, timeoutMs: Math.round(timeoutSeconds * 1000) },
     errors,

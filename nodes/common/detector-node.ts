@@ -7,10 +7,11 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus
 import { DetectorDefinition, commonParamSet } from '../../lib/detectors/definition';
 import { eventSummary } from '../../lib/event';
 import type { DetectorEvent } from '../../lib/event';
-import { RawInput, SampleResult, sampleFromBatchElement, sampleFromInput } from '../../lib/input';
+import { RawInput, SampleResult, sampleFromBatchElement, sampleFromInput, topicKey } from '../../lib/input';
 import { parseParams, ParamValues } from '../../lib/params';
 import { DetectorPipeline } from '../../lib/pipeline';
 import { translator } from './i18n';
+import { contextStoresConfigured } from './context-stores';
 import { NodeStatePersistence, SendFn } from './persistence';
 import { StatusReporter } from './status';
 
@@ -95,8 +96,8 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
     const handle = (msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void => {
       const m = msg as NodeMessageInFlow & { reset?: unknown; watermark?: unknown; flush?: unknown };
       if (m.reset !== undefined) {
-        const key = typeof m.topic === 'string' && m.topic !== '' ? m.topic : undefined;
-        pipeline.reset(key);
+        // The same key the samples of this topic are kept under (a numeric topic included).
+        pipeline.reset(topicKey(m.topic));
         showStatus();
         done();
         return;
@@ -137,7 +138,7 @@ export function registerDetectorNode<P extends ParamValues>(RED: NodeAPI, defini
       else done(new Error(t('streamevmon.error.rejected', { type, error: errors[0] })));
     };
 
-    const persistence = new NodeStatePersistence(node, type, pipeline, { enabled: persist, store, onReady: showStatus, t });
+    const persistence = new NodeStatePersistence(node, type, pipeline, { enabled: persist, store, onReady: showStatus, t, storesConfigured: contextStoresConfigured(RED.settings) });
     node.on('input', persistence.wrap(handle));
     node.on('close', (removed: boolean, done: () => void) => {
       status.close();

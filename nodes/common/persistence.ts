@@ -22,8 +22,10 @@ export interface PersistenceOptions {
   store?: string;
   /** Called once the stored state was read (or persistence is off). */
   onReady?: () => void;
-  /** The node set's messages: streamevmon.persist.{saveFailed,readFailed,notUsed}. */
+  /** The node set's messages: streamevmon.persist.{saveFailed,readFailed,notUsed,noStore}. */
   t: Translate;
+  /** contextStoresConfigured(RED.settings) (./context-stores): false gets a warning at start, since nothing would be kept. */
+  storesConfigured?: boolean;
 }
 
 export type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -40,6 +42,7 @@ export class NodeStatePersistence {
       opts.onReady?.();
       return;
     }
+    if (opts.storesConfigured === false) node.warn(opts.t('streamevmon.persist.noStore', { type }));
     node.context().get(STATE_CONTEXT_KEY, opts.store, (err: Error | null | undefined, stored: unknown) => this.restore(err, stored));
     this.timer = setInterval(() => {
       if (this.dirty) this.save((e) => e && node.warn(opts.t('streamevmon.persist.saveFailed', { type, error: e.message })));

@@ -366,6 +366,24 @@ describe('AMP source library with a real influxd', function () {
     await assert.rejects(fetch(`http://127.0.0.1:${port}/write?db=amp`, { method: 'POST', body: '' }), 'the listener is closed');
   });
 
+  it('listener: a configured port that is taken is replaced by a free one, with a warning naming both', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const warnings: string[] = [];
+    const r = run(server, { listen: { host: '127.0.0.1', port: taken, advertisedHost: '', maxBodyBytes: 1 << 20, subscriptionName: 'port_taken_spec', checkIntervalMs: 500 } },
+      { warn: (text) => warnings.push(text) });
+    try {
+      await r.source.start('live');
+      await waitUntil(() => r.source.state.phase === 'live', 10_000, 'live');
+      assert.notEqual(r.source.port, taken);
+      assert.deepEqual(warnings, [`amp: listen port ${taken} is in use; listening on ${r.source.port} instead (the subscription points to http://127.0.0.1:${r.source.port})`]);
+    } finally {
+      await r.source.stop();
+      await new Promise((res) => blocker.close(res));
+    }
+  });
+
   it('readHistory alone: an empty range and a missing measurement give nothing, a missing database fails clearly', async () => {
     const client = new InfluxClient({ host: '127.0.0.1', port: server.port });
     const got: Measurement[] = [];

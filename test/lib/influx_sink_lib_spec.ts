@@ -37,6 +37,13 @@ describe('InfluxDB server configuration', () => {
     assert.match(errors[3], /retentionPolicy "r\\\\p" is not a valid InfluxDB name/);
     assert.match(errors[4], /timeout must be a number of seconds greater than 0/);
   });
+
+  it('never lets an unset or odd "Use TLS" mean no TLS quietly', () => {
+    assert.equal(parseInfluxConfig({ tls: '${INFLUX_TLS}' }).errors.length, 1);
+    assert.match(parseInfluxConfig({ tls: '${INFLUX_TLS}' }).errors[0], /INFLUX_TLS is not set/);
+    assert.deepEqual(parseInfluxConfig({ tls: 'yes' }).errors, ['influxdb: tls must be true or false (got "yes")']);
+    assert.deepEqual(parseInfluxConfig({ tls: 'false' }).errors, []);
+  });
 });
 
 describe('events sink: payload → lines', () => {

@@ -61,6 +61,13 @@ describe('NNTSC metadata and the PostgreSQL pool (lib)', () => {
       assert.match(errors[4], /timeout must be a number of seconds/);
       assert.match(parsePostgresConfig({ host: 'amp@db' }).errors[0], /without postgres:\/\/ or user@/);
     });
+
+    it('never lets an unset or odd "Use TLS" mean no TLS quietly', () => {
+      assert.deepEqual(parsePostgresConfig({ tls: '${PG_TLS}' }).errors, ['postgres: tls is ${PG_TLS} but the environment variable PG_TLS is not set']);
+      assert.deepEqual(parsePostgresConfig({ tls: 'yes' }).errors, ['postgres: tls must be true or false (got "yes")']);
+      assert.equal(parsePostgresConfig({ tls: 'false' }).settings.tls, false);
+      assert.deepEqual(parsePostgresConfig({ tls: false }).errors, []);
+    });
   });
 
   describe('kinds and stream ids (pure)', () => {

@@ -4,7 +4,7 @@
  * a clear text; NaN and null are lossy; the node keeps working afterwards.
  */
 import { strict as assert } from 'node:assert';
-import { collect, helper, lastStatus, settle } from './helpers';
+import { collect, helper, lastStatus, settle, useConfiguredStores } from './helpers';
 
 const NODES = ['baseline', 'changepoint', 'distdiff', 'mode', 'spike', 'loss'];
 
@@ -70,6 +70,57 @@ describe('every detector node under hostile input', () => {
       assert.match(lastStatus(n1).text, /streams/);
     });
   }
+});
+
+describe('every detector node: msg.reset with a numeric msg.topic', () => {
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  for (const name of NODES) {
+    it(`${name}: clears only the series kept under that topic`, async function () {
+      this.timeout(5000);
+      await load(name);
+      const n1 = helper.getNode('n1');
+      n1.receive({ topic: 7, payload: 5, timestamp: 1000 } as never);
+      n1.receive({ topic: 'seven', payload: 5, timestamp: 1000 } as never);
+      n1.receive({ topic: 'other', payload: 5, timestamp: 1000 } as never);
+      await settle(1100);
+      assert.match(lastStatus(n1).text, /^3 streams/);
+      n1.receive({ topic: 7, reset: true } as never);
+      await settle(1100);
+      assert.match(lastStatus(n1).text, /^2 streams/);
+    });
+  }
+});
+
+describe('a detector node with "Keep state across restarts"', () => {
+  beforeEach(() => helper.startServer());
+  afterEach(async () => {
+    await helper.unload();
+    await helper.stopServer();
+  });
+
+  const warnings = (): string[] => ((helper.getNode('n1').warn as unknown as { args: unknown[][] }).args).map((a) => String(a[0]));
+
+  it('warns at start when settings.js configures no context store (the state would be deleted on close)', async () => {
+    await load('spike', { persist: true });
+    await settle(50);
+    assert.deepEqual(warnings().filter((w) => /no context store/.test(w)), [
+      'streamevmon-spike: "Keep state across restarts" is on, but settings.js configures no context store (contextStorage): Node-RED deletes node context when a node closes, so nothing will be kept. Configure one, e.g. localfilesystem.',
+    ]);
+  });
+
+  describe('with a context store configured', () => {
+    useConfiguredStores();
+    it('says nothing about stores', async () => {
+      await load('spike', { persist: true });
+      await settle(50);
+      assert.deepEqual(warnings().filter((w) => /context store/.test(w)), []);
+    });
+  });
 });
 
 describe('every detector node: "Multiply values by" (valueScale)', () => {

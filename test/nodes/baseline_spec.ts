@@ -214,6 +214,12 @@ describe('example flow "02 - Baseline detector on injected values"', () => {
       'Observed baseline changed from 157.00000000000014 to 400.0',
       'Observed baseline changed from 400.0 to 157.00000000000014',
     ]);
+    // The comment quotes what the debug sidebar shows: msg.summary.
+    const comment = String(ex.nodes.find((n) => n.type === 'comment').info);
+    for (const m of msgs) {
+      const shown = /: (Observed baseline changed from \S+ to \S+) at /.exec(m.summary)?.[1];
+      assert.ok(shown && comment.includes(`\`${shown}\``), `the comment quotes ${shown}`);
+    }
     const start = msgs[0].payload.time - 145 * 1000;
     assert.equal(msgs[1].payload.time, start + 184 * 1000, 'the fall is the 185th value');
   });

@@ -138,7 +138,7 @@ describe('streamevmon-event-group node', () => {
   describe('on close', () => {
     useConfiguredStores();
 
-    it('without persistence, active groups are finalised and sent so none is lost', async () => {
+    it('without persistence, active groups are finalised and sent on close (seen downstream when only the grouper is redeployed)', async () => {
       await helper.load(groupNode, flow());
       const groups = collect('groups');
       const events = collect('events');

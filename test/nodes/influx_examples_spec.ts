@@ -66,7 +66,7 @@ describe('InfluxDB and alerting examples', function () {
       await server?.dispose();
     });
 
-    it('stores the spike event once with its in_group tag, and the group when it closes', async () => {
+    it('stores each detector\'s events once with their in_group tags, and every group when it closes', async () => {
       const nodes = readExample('events/03 - Detections to InfluxDB.json');
       assert.ok(nodes.some((n) => n.type === 'comment' && /Configure the server first/.test(n.info)));
       const sink = one(nodes, (n) => n.type === 'streamevmon-influx-events', 'a sink');
@@ -80,20 +80,31 @@ describe('InfluxDB and alerting examples', function () {
       const stored = collect(one(nodes, (n) => n.name === 'stored', 'a "stored" debug').id);
       const errors = collect(one(nodes, (n) => n.name === 'write errors', 'a "write errors" debug').id);
       const fn = helper.getNode(one(nodes, (n) => n.type === 'function', 'a function').id);
-      for (let i = 0; i < 130; i++) fn.receive({ payload: T0 + i * 1000 });
-      await stored.waitFor(1, 10_000);
+      // Ten minutes: link-a spikes at 60, 180, 300, 420 and 540 s; link-b doubles at 300 s and
+      // returns at 480 s.
+      for (let i = 0; i < 600; i++) fn.receive({ payload: T0 + i * 1000 });
+      const storedEvents = (): number => stored.msgs.filter((m) => m.payload?.eventType !== undefined).length;
+      const deadline = Date.now() + 10_000;
+      while (storedEvents() < 7 && Date.now() < deadline) await settle(50);
       helper.getNode(group.id).receive({ flush: true });
-      await stored.waitFor(2, 10_000);
-      await settle(500);
+      await settle(1500);
       assert.equal(errors.msgs.length, 0);
+      assert.equal(storedEvents(), 7);
 
       const events = await server.rows('SELECT * FROM events', 'example03');
-      assert.equal(events.length, 1, 'one spike, stored once');
-      assert.deepEqual([events[0].event_type, events[0].stream, events[0].time, events[0].description], ['spike_events', 'link-a', T0 + 60_000, 'Positive']);
+      const seen = events.map((e) => [e.event_type, e.stream, (Number(e.time) - T0) / 1000]);
+      assert.deepEqual(seen, [
+        ['spike_events', 'link-a', 60], ['spike_events', 'link-a', 180], ['spike_events', 'link-a', 300],
+        ['changepoint_events', 'link-b', 340], ['spike_events', 'link-a', 420],
+        ['changepoint_events', 'link-b', 520], ['spike_events', 'link-a', 540],
+      ], 'each event stored once, no spike events from link-b\'s level changes');
+      assert.match(String(events[3].description), /^Latency increased from 2\d{4} to 4\d{4}$/);
+      // Groups: events closer than 10 s, counting back to a change's estimated start, share one.
       const groups = await server.rows('SELECT * FROM event_groups', 'example03');
-      assert.equal(groups.length, 1);
-      assert.equal(groups[0].uid, events[0].in_group, 'the event links to its group');
-      assert.equal(groups[0].event_count, 1);
+      assert.ok(groups.length >= 2 && groups.length <= 7, `${groups.length} groups`);
+      assert.equal(stored.msgs.length, 7 + groups.length, 'each event and each group stored once');
+      assert.deepEqual(new Set(groups.map((g) => g.uid)), new Set(events.map((e) => e.in_group)), 'every event links to its group');
+      assert.equal(groups.reduce((n, g) => n + Number(g.event_count), 0), 7);
     });
   });
 
