@@ -26,7 +26,7 @@ import { defaultParams } from '../lib/params';
 
 const USAGE = `usage: npm run nab -- [options]
   --data DIR          NAB root (with data/) or data directory; default $STREAMEVMON_NAB,
-                      else ../shared/data/nab beside the project, if it exists
+                      else $NAB_DATA, else ../shared/data/nab beside the project, if it exists
   --labels FILE       combined_windows.json (default: found beside the data)
   --profiles FILE     profiles.json (default: found beside the data, else NAB's three)
   --thresholds FILE   thresholds.json for the reference detectors (default: beside the data)
@@ -95,11 +95,11 @@ function isDir(p: string): boolean {
   }
 }
 
-/** NAB root and data directory from --data, $STREAMEVMON_NAB or ../shared/data/nab. */
+/** NAB root and data directory from --data, $STREAMEVMON_NAB, $NAB_DATA (as npm run bench reads) or ../shared/data/nab. */
 function locateData(arg: string | undefined): { root: string; data: string } {
   const fallback = path.resolve(projectRoot(), '..', 'shared', 'data', 'nab');
-  const given = arg ?? process.env.STREAMEVMON_NAB ?? (isDir(fallback) ? fallback : undefined);
-  if (!given) throw new Error('no NAB data: pass --data DIR or set STREAMEVMON_NAB (see docs/nab.md)');
+  const given = arg ?? process.env.STREAMEVMON_NAB ?? process.env.NAB_DATA ?? (isDir(fallback) ? fallback : undefined);
+  if (!given) throw new Error('no NAB data: pass --data DIR or set STREAMEVMON_NAB or NAB_DATA (see docs/nab.md)');
   const dir = path.resolve(given);
   if (!isDir(dir)) throw new Error(`NAB data directory not found: ${dir}`);
   return isDir(path.join(dir, 'data')) ? { root: dir, data: path.join(dir, 'data') } : { root: path.dirname(dir), data: dir };

@@ -30,7 +30,7 @@ import { ParamValues, defaultParams } from '../lib/params';
 import { measureThroughput, ThroughputResult } from './nodered-throughput';
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick          smaller inputs, fewer passes, one Node-RED run per mode (about 1 minute)
+  --quick          smaller inputs, fewer passes, one Node-RED run per mode (about 30 s)
   --nab DIR        NAB root (with data/) or data directory for the NAB parse cost; default
                    $NAB_DATA, else $STREAMEVMON_NAB, else ../shared/data/nab beside the project
   --only LIST      sections to run, comma-separated: parse, detectors, nodered (default all)

@@ -32,7 +32,7 @@ const CLI = path.resolve(__dirname, '..', '..', 'bench', 'nab.js');
 
 function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, STREAMEVMON_NAB: undefined, ...env }, cwd: ROOT }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, STREAMEVMON_NAB: undefined, NAB_DATA: undefined, ...env }, cwd: ROOT }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
