@@ -161,6 +161,8 @@ export = function (RED: NodeAPI): void {
       db.deregister(node.id);
       const limit = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref());
       void Promise.race([queue.drained(), limit]).then(() => {
+        // Node-RED has stopped the flow: what is still waiting can no longer be sent; say so.
+        if (queue.pending > 0) node.warn(t('streamevmon.warn.unsentAtClose', { owner: OWNER, count: queue.pending }));
         summarise();
         status.close();
         done();

@@ -99,7 +99,7 @@ export = function (RED: NodeAPI): void {
 
       if (m.watermark !== undefined) {
         if (typeof m.watermark === 'number' && Number.isFinite(m.watermark)) grouper.advanceWatermark(m.watermark, closed);
-        else rejected.push(t('streamevmon.error.watermark', { got: JSON.stringify(m.watermark) }));
+        else rejected.push(t('streamevmon.error.watermark', { got: typeof m.watermark === 'number' ? String(m.watermark) : JSON.stringify(m.watermark) ?? 'undefined' }));
       }
       if (m.flush !== undefined) grouper.finaliseAll(closed);
 

@@ -23,6 +23,9 @@ export interface EnrichResult {
   dbError?: Error;
 }
 
+/** Queries one batch may have in flight at once (the pool runs a few; the rest wait in it). */
+const MAX_CONCURRENT_LOOKUPS = 8;
+
 interface Lookup {
   m: EnrichedMeasurement;
   kind: MetaKind;
@@ -86,12 +89,30 @@ export class MetaEnricher {
     return lookups.length === 0 ? r : this.resolve(lookups, r);
   }
 
+  /**
+   * One query per distinct stream, at most MAX_CONCURRENT_LOOKUPS at a time: a batch of many
+   * new streams must not queue more requests on the pool than it can serve before its
+   * connection timeout (they would fail as if the database were down).
+   */
   private async resolve(lookups: Lookup[], r: EnrichResult): Promise<EnrichResult> {
-    const found = await Promise.all(lookups.map((l) => this.metadata.lookup(l.kind, l.id).catch((err: unknown) => {
-      r.dbError ??= err instanceof Error ? err : new Error(String(err));
-      return null;
-    })));
-    lookups.forEach((l, i) => attach(l.m, l.kind, found[i], r));
+    const distinct = new Map<string, { kind: MetaKind; id: number; meta: StreamMeta | null }>();
+    for (const l of lookups) {
+      const key = `${l.kind}:${l.id}`;
+      if (!distinct.has(key)) distinct.set(key, { kind: l.kind, id: l.id, meta: null });
+    }
+    const todo = [...distinct.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const d = todo[next++];
+        d.meta = await this.metadata.lookup(d.kind, d.id).catch((err: unknown) => {
+          r.dbError ??= err instanceof Error ? err : new Error(String(err));
+          return null;
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_LOOKUPS, todo.length) }, worker));
+    for (const l of lookups) attach(l.m, l.kind, distinct.get(`${l.kind}:${l.id}`)!.meta, r);
     return r;
   }
 }

@@ -67,7 +67,8 @@ const BY_NAME: Readonly<Record<string, MetaKind>> = {
  * tell them apart.
  */
 export function metaKindOf(kind: string, stream?: string): MetaKind | null {
-  const k = BY_NAME[kind] ?? null;
+  // Own properties only: "constructor", "__proto__" and the like are kinds without metadata.
+  const k = Object.prototype.hasOwnProperty.call(BY_NAME, kind) ? BY_NAME[kind] : null;
   if (k === 'Traceroute' && stream !== undefined && stream.includes('--')) return null;
   return k;
 }

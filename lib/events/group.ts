@@ -133,6 +133,9 @@ export function groupPayload(g: EventGroup): EventGroupPayload {
   };
 }
 
+/** The largest |epoch ms| a JavaScript Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
 /**
  * Why a value is not a usable event (data-formats.md §12.1), or null when it is one.
  * Shared by the event filter and grouper nodes, which take events from any flow.
@@ -146,6 +149,11 @@ export function eventProblem(x: unknown): string | null {
   if (typeof e.time !== 'number' || !Number.isFinite(e.time)) return `event time is not epoch milliseconds (got ${describe(e.time)})`;
   if (typeof e.detectionLatency !== 'number' || !Number.isFinite(e.detectionLatency)) {
     return `event detectionLatency is not a number of ms (got ${describe(e.detectionLatency)})`;
+  }
+  // Times become dates (summaries, group starts): keep them, and the estimated start, in range.
+  if (Math.abs(e.time) > MAX_DATE_MS) return `event time is outside the range of dates (got ${describe(e.time)})`;
+  if (Math.abs(e.time - e.detectionLatency) > MAX_DATE_MS) {
+    return `event time − detectionLatency is outside the range of dates (got ${describe(e.time)} − ${describe(e.detectionLatency)})`;
   }
   if (typeof e.description !== 'string') return 'event has no description';
   if (typeof e.tags !== 'object' || e.tags === null || Array.isArray(e.tags)) return 'event tags is not an object';

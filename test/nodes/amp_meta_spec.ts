@@ -186,6 +186,37 @@ describe('streamevmon-amp-meta with streamevmon-postgres (real PostgreSQL)', fun
     assert.equal(batch.ampMetaMissing, true);
   });
 
+  it('treats kinds named like built-in properties ("constructor", "__proto__") as kinds without metadata', async () => {
+    await helper.load(NODES, flow({ port: server.port }), creds);
+    const out = collect('out');
+    const caught = collect('caught');
+    const meta = helper.getNode('meta');
+    for (const kind of ['constructor', 'toString', '__proto__']) {
+      meta.receive({ topic: kind, payload: { kind, stream: '3', time: 1, value: 1, lossy: false } });
+    }
+    const msgs = await out.waitFor(3, 5000);
+    assert.deepEqual(msgs.map((m) => [m.payload.kind, m.payload.meta, m.ampMetaMissing]), [
+      ['constructor', undefined, undefined], ['toString', undefined, undefined], ['__proto__', undefined, undefined],
+    ]);
+    await settle(100);
+    assert.equal(caught.msgs.length, 0);
+  });
+
+  it('an array of 20,000 measurements of 10,001 streams on a pool of 3 with a 1 s timeout: every one answered, no database error', async () => {
+    await helper.load(NODES, flow({ port: server.port, cfg: { timeout: '1' } }), creds);
+    const out = collect('out');
+    const caught = collect('caught');
+    const meta = helper.getNode('meta');
+    const batch = Array.from({ length: 20_000 }, (_, i) => icmp(String(i % 2 === 0 ? 3 : 100_000 + i)).payload);
+    meta.receive({ topic: 'batch', payload: batch });
+    const [msg] = await out.waitFor(1, 60_000);
+    assert.equal(msg.payload.filter((m: any) => m.kind === 'RichICMP').length, 10_000, 'stream 3 enriched every time');
+    assert.equal(msg.payload.filter((m: any) => m.meta === null).length, 10_000, 'the unknown streams marked');
+    assert.equal(msg.ampMetaError, undefined, 'no database error');
+    await settle(100);
+    assert.equal(caught.msgs.length, 0);
+  });
+
   it('rejects a payload that is not a measurement; reports a non-integer stream id and passes it on', async () => {
     await helper.load(NODES, flow({ port: server.port }), creds);
     const out = collect('out');

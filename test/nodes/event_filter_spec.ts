@@ -91,6 +91,24 @@ describe('streamevmon-event-filter node', () => {
     assert.match(lastStatus(n1).text, /bad 2$/);
   });
 
+  it('rejects an event whose time is beyond the range of dates before it counts, alone or in an array', async () => {
+    await helper.load(filterNode, flow());
+    const caught = collect('caught');
+    const out = collect('out');
+    const n1 = helper.getNode('n1');
+    n1.receive({ payload: { ...ev(0), time: 9e15 } });
+    n1.receive({ payload: [ev(1), { ...ev(2), time: 1e20 }] });
+    n1.receive({ payload: { ...ev(3), detectionLatency: -9e15 } });
+    const errors = await caught.waitFor(3);
+    assert.equal(errors[0].error.message, 'Error: streamevmon-event-filter: event time is outside the range of dates (got 9000000000000000)');
+    assert.match(errors[1].error.message, /1 of 2 batch elements rejected; first: element 1: event time is outside the range of dates/);
+    assert.match(errors[2].error.message, /event time − detectionLatency is outside the range of dates/);
+    await settle(1100);
+    // Only the good event of the array passed; the rejected ones never counted towards the level.
+    assert.deepEqual(out.msgs.map((m) => m.payload.length ?? 1), [1]);
+    assert.equal(lastStatus(n1).text, '1 stream · passed 1 · suppressed 0 · bulk 0 · bad 3');
+  });
+
   it('msg.reset clears one stream (msg.topic) or all', async () => {
     await helper.load(filterNode, flow());
     const out = collect('out');

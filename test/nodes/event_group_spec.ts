@@ -128,6 +128,27 @@ describe('streamevmon-event-group node', () => {
     assert.equal(errors[1].error.message, 'Error: streamevmon-event-group: msg.watermark must be epoch milliseconds (got "later")');
   });
 
+  it('rejects an event beyond the range of dates before it touches any group; a NaN watermark is named', async () => {
+    await helper.load(groupNode, flow());
+    const caught = collect('caught');
+    const events = collect('events');
+    const groups = collect('groups');
+    const n1 = helper.getNode('n1');
+    n1.receive({ payload: ev(0) });
+    n1.receive({ payload: ev(1000) });
+    n1.receive({ payload: ev(2000, { time: 1e20 }) });
+    n1.receive({ watermark: NaN });
+    const errors = await caught.waitFor(2);
+    assert.equal(errors[0].error.message, 'Error: streamevmon-event-group: event time is outside the range of dates (got 100000000000000000000)');
+    assert.equal(errors[1].error.message, 'Error: streamevmon-event-group: msg.watermark must be epoch milliseconds (got NaN)');
+    await settle(100);
+    assert.equal(events.msgs.length, 2);
+    assert.equal(groups.msgs.length, 0, 'the open group was not closed by the bad event');
+    n1.receive({ flush: true });
+    const [g] = await groups.waitFor(1);
+    assert.equal(g.payload.eventCount, 2, 'and the bad event is not in it');
+  });
+
   it('refuses to start with a bad configuration and says why', async () => {
     await helper.load(groupNode, flow({ maximumGroupDuration: '0' }));
     const n1 = helper.getNode('n1');
