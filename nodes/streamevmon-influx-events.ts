@@ -2,7 +2,9 @@
  * Sink node streamevmon-influx-events: writes event msgs (measurement `events`) and event-group
  * msgs (`event_groups`) to InfluxDB 1.x (data-formats.md §12, §13). Each msg ends in done()
  * once the write holding it succeeded, or in done(err) when it finally failed, was dropped
- * from a full buffer, or could not be written before the node closed: nothing is lost silently.
+ * from a full buffer, or could not be written before the node closed. Node-RED does not route
+ * a done(err) from a close handler to Catch nodes, so those are also counted in a warning:
+ * nothing is lost silently.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { InfluxError, statementError } from '../lib/influx/client';
@@ -146,7 +148,8 @@ export = function (RED: NodeAPI): void {
     showStatus();
 
     const handle = (msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void => {
-      const r = linesForPayload(msg.payload);
+      // A msg of more lines than the buffer holds could never be written whole: bad, up front.
+      const r = linesForPayload(msg.payload, params.bufferLimit);
       if ('error' in r) {
         bad++;
         showStatus();
@@ -171,7 +174,8 @@ export = function (RED: NodeAPI): void {
           done(new Error(t('streamevmon.error.someNotWritten', { failed: failures.length, total: lines.length, error: failures[0].message })));
         }
       };
-      for (const line of lines) queue.push({ line }, settled);
+      // All lines of the msg are taken, or none (then each ends with the overflow reason).
+      queue.pushAll(lines.map((line) => ({ line })), settled);
       showStatus();
     };
 

@@ -100,7 +100,27 @@ function hostPort(host: string, port: number): string {
   return `${h}:${port}`;
 }
 
-/** The server's error text from a JSON `{"error": …}` body, else the raw text. */
+/**
+ * Most characters of a server's error text kept in an error message: InfluxDB echoes the
+ * offending line (which may hold a 1 MB description) before saying what is wrong with it.
+ */
+export const MAX_ERROR_TEXT = 400;
+
+/**
+ * A server text cut to about `max` characters: its start and its end (where InfluxDB puts
+ * the reason), saying how much was cut and how long it was.
+ */
+export function clipText(s: string, max = MAX_ERROR_TEXT): string {
+  if (s.length <= max) return s;
+  let head = Math.ceil(max * 0.6);
+  let tail = s.length - (max - head);
+  // Never cut a surrogate pair in two.
+  if (/[\udc00-\udfff]/.test(s[head] ?? '')) head--;
+  if (/[\udc00-\udfff]/.test(s[tail] ?? '')) tail++;
+  return `${s.slice(0, head)}…[${tail - head} of ${s.length} characters cut]…${s.slice(tail)}`;
+}
+
+/** The server's error text from a JSON `{"error": …}` body, else the raw text; not cut. */
 function errorText(body: string): string {
   try {
     const j = JSON.parse(body) as { error?: unknown };
@@ -108,7 +128,7 @@ function errorText(body: string): string {
   } catch {
     // not JSON
   }
-  return body.trim().slice(0, 500);
+  return body.trim();
 }
 
 function kindOfStatus(status: number, text: string): InfluxErrorKind {
@@ -163,7 +183,7 @@ export class InfluxClient {
     } catch {
       throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: answer is not JSON: ${text.slice(0, 200)}`, 'protocol', 'bad-json', res.status);
     }
-    if (body.error) throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${body.error}`, 'bad-request', String(res.status), res.status);
+    if (body.error) throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${clipText(body.error)}`, 'bad-request', String(res.status), res.status);
     return body.results ?? [];
   }
 
@@ -233,11 +253,11 @@ export class InfluxClient {
         } catch {
           throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: answer is not JSON: ${line.slice(0, 200)}`, 'protocol', 'bad-json', res.status);
         }
-        if (body.error) throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${body.error}`, 'bad-request', String(res.status), res.status);
+        if (body.error) throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${clipText(body.error)}`, 'bad-request', String(res.status), res.status);
         for (const r of body.results ?? []) {
           if (r.error) {
             const kind: InfluxErrorKind = /not found/i.test(r.error) ? 'not-found' : 'bad-request';
-            throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${r.error}`, kind, kind === 'not-found' ? '404' : '400', res.status);
+            throw new InfluxError(`influxdb ${what} at ${this.baseUrl}: ${clipText(r.error)}`, kind, kind === 'not-found' ? '404' : '400', res.status);
           }
         }
         return body.results ?? [];
@@ -302,10 +322,11 @@ export class InfluxClient {
   private statusError(what: string, status: number, body: string): InfluxError {
     const text = errorText(body);
     const kind = kindOfStatus(status, text);
-    const dropped = /dropped=(\d+)/.exec(text);
+    // Read from the whole text: the count comes last, after the echoed line.
+    const dropped = /dropped=(\d+)\s*$/.exec(text) ?? /dropped=(\d+)/.exec(text);
     const hint = kind === 'auth' ? ' (check the user and password of the InfluxDB configuration node)' : '';
     return new InfluxError(
-      `influxdb ${what} at ${this.baseUrl} failed: ${status}${text ? ` ${text}` : ''}${hint}`,
+      `influxdb ${what} at ${this.baseUrl} failed: ${status}${text ? ` ${clipText(text)}` : ''}${hint}`,
       kind, String(status), status, dropped ? Number(dropped[1]) : undefined,
     );
   }

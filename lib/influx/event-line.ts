@@ -34,6 +34,44 @@ export function eventTags(e: DetectorEvent): Record<string, string> {
   return tags;
 }
 
+/**
+ * What InfluxDB 1.x can store (influxdb models.MinNanoTime/MaxNanoTime, MaxKeyLength):
+ * timestamps from −2⁶³+2 to 2⁶³−2 ns, i.e. 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z
+ * at millisecond precision; integer fields in int64; a series key (measurement and escaped
+ * tags) plus the separator `#!~#` and any one field key of at most 65535 bytes. The sink
+ * refuses what falls outside before writing (events-sink.ts).
+ */
+// The whole milliseconds in InfluxDB's time range (±9223372036854775806 ns, cut to ms).
+export const INFLUX_MIN_TIME_MS = -9_223_372_036_854;
+export const INFLUX_MAX_TIME_MS = 9_223_372_036_854;
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+export const INFLUX_MAX_KEY_BYTES = 65_535;
+/** InfluxDB's separator between the series key and a field key (counted in the key limit). */
+const FIELD_KEY_SEPARATOR_BYTES = 4;
+
+/** A decimal integer (e.g. from msToNs) fits InfluxDB's int64 integer fields. */
+export function fitsInt64(n: string | bigint): boolean {
+  const b = typeof n === 'bigint' ? n : BigInt(n);
+  return b >= INT64_MIN && b <= INT64_MAX;
+}
+
+/** Epoch ms whose whole milliseconds, in ns, lie in InfluxDB's time range. */
+export function inInfluxTimeRange(ms: number): boolean {
+  const t = Math.trunc(ms);
+  return t >= INFLUX_MIN_TIME_MS && t <= INFLUX_MAX_TIME_MS;
+}
+
+/** The longest series key InfluxDB accepts (UTF-8 bytes) for a measurement with these field keys. */
+export function maxSeriesKeyBytes(fieldKeys: readonly string[]): number {
+  return INFLUX_MAX_KEY_BYTES - FIELD_KEY_SEPARATOR_BYTES - Math.max(0, ...fieldKeys.map((k) => Buffer.byteLength(k)));
+}
+
+/** Field keys of the `events` measurement, in line order. */
+export const EVENT_FIELD_KEYS: readonly string[] = ['description', 'detection_latency', 'severity'];
+/** Field keys of the `event_groups` measurement, in line order. */
+export const GROUP_FIELD_KEYS: readonly string[] = ['meanDetectionLatency', 'meanSeverity', 'modeEventType', 'event_count', 'description'];
+
 function renderTags(tags: Record<string, string>): string {
   return Object.entries(tags)
     .filter(([, v]) => v !== '' && v !== undefined && v !== null)
@@ -42,6 +80,11 @@ function renderTags(tags: Record<string, string>): string {
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([, k, v]) => `${escapeTag(k)}=${escapeTag(v)}`)
     .join(',');
+}
+
+/** The series key of an event's line: `events,<tags>` as written (escaped). */
+export function eventSeriesKey(e: DetectorEvent): string {
+  return `events,${renderTags(eventTags(e))}`;
 }
 
 /** The event line without the `events,` prefix (an event's toString). */
@@ -77,7 +120,7 @@ export interface EventGroupLineInput {
 }
 
 /** Mean detection latency in whole ns, exactly (the BigInt sum of the members' ns, divided). */
-function meanLatencyNs(g: EventGroupLineInput): string {
+export function meanLatencyNs(g: EventGroupLineInput): string {
   if (!g.events || g.events.length === 0) return msToNs(g.meanDetectionLatency);
   let sum = 0n;
   for (const e of g.events) sum += BigInt(msToNs(e.detectionLatency));
@@ -89,9 +132,6 @@ function meanLatencyNs(g: EventGroupLineInput): string {
  * Streamevmon wrote it so that existing queries keep working (Q11).
  */
 export function eventGroupLine(g: EventGroupLineInput): string {
-  const tags: string[] = [];
-  if (g.end !== null && g.end !== undefined) tags.push(`endTime=${msToNs(Math.trunc(g.end))}i`);
-  if (g.uid) tags.push(`uid=${escapeTag(g.uid)}`);
   const fields = [
     `meanDetectionLatency=${meanLatencyNs(g)}i`,
     `meanSeverity=${Math.trunc(g.meanSeverity)}i`,
@@ -99,5 +139,13 @@ export function eventGroupLine(g: EventGroupLineInput): string {
     `event_count=${Math.trunc(g.eventCount)}i`,
     `description="${escapeStringField(g.description)}"`,
   ].join(',');
-  return `event_groups,${tags.length ? tags.join(',') : 'still_ongoing=true'} ${fields} ${msToNs(Math.trunc(g.start))}`;
+  return `${groupSeriesKey(g)} ${fields} ${msToNs(Math.trunc(g.start))}`;
+}
+
+/** The series key of a group's line: `event_groups,<tags>` as written (escaped). */
+export function groupSeriesKey(g: Pick<EventGroupLineInput, 'end' | 'uid'>): string {
+  const tags: string[] = [];
+  if (g.end !== null && g.end !== undefined) tags.push(`endTime=${msToNs(Math.trunc(g.end))}i`);
+  if (g.uid) tags.push(`uid=${escapeTag(g.uid)}`);
+  return `event_groups,${tags.length ? tags.join(',') : 'still_ongoing=true'}`;
 }

@@ -158,6 +158,40 @@ export class SinkQueue<T> {
   }
 
   /**
+   * Queue items that belong together (e.g. the lines of one msg): all of them are taken, or
+   * none. Under drop-oldest, older items not being written are dropped to make room; when that
+   * cannot make enough room (or under drop-newest, when they do not fit), all of them are
+   * refused, and their completions called with the reason. Returns whether they were taken.
+   */
+  pushAll(items: readonly T[], done: Completion): boolean {
+    if (items.length === 0) return true;
+    if (items.length === 1) return this.push(items[0], done);
+    const now = this.clock.now();
+    const entries: Entry<T>[] = items.map((item) => ({ item, pushedAt: now, attempts: 0, done, settled: false }));
+    if (this.closing) {
+      const err = new Error('the sink is closing: not written');
+      for (const e of entries) this.settle(e, err);
+      return false;
+    }
+    const excess = this.counts.held + entries.length - this.opts.bufferLimit;
+    if (excess > 0) {
+      if (this.opts.overflow !== 'drop-oldest' || this.droppable() < excess) {
+        this.refuseAll(entries);
+        return false;
+      }
+      for (let i = 0; i < excess; i++) {
+        const victim = this.takeOldestDroppable() as Entry<T>;
+        this.counts.held--;
+        this.overflow(victim, 'oldest');
+      }
+    }
+    for (const e of entries) this.queue.push(e);
+    this.counts.held += entries.length;
+    this.pump();
+    return true;
+  }
+
+  /**
    * Write what is held, without waiting for batches to fill or back-off to end; resolves when
    * all is written, or after timeoutMs, when whatever is left is failed (and an open request
    * aborted). Later pushes are refused.
@@ -309,7 +343,8 @@ export class SinkQueue<T> {
     }
     if (n === 0) return;
     const expired = this.queue.splice(0, n);
-    const why = new Error(`not written after retrying for ${Math.round((now - expired[expired.length - 1].pushedAt) / 1000)} s: ${err.message}`);
+    // The cause keeps the server's error (and its code, e.g. ECONNREFUSED, for the status).
+    const why = new Error(`not written after retrying for ${Math.round((now - expired[expired.length - 1].pushedAt) / 1000)} s: ${err.message}`, { cause: err });
     this.fail(expired, why, 'expired');
   }
 
@@ -337,6 +372,22 @@ export class SinkQueue<T> {
     return this.queue.shift() ?? null;
   }
 
+  /** Items held that could be dropped: all but those being written right now. */
+  private droppable(): number {
+    let n = this.queue.length;
+    for (let i = this.inFlight ? 1 : 0; i < this.segments.length; i++) n += this.segments[i].length;
+    return n;
+  }
+
+  /** Items pushed together that do not fit: refuse them all, keeping what is held. */
+  private refuseAll(entries: Entry<T>[]): void {
+    this.counts.dropped += entries.length;
+    const room = this.opts.overflow === 'drop-oldest' ? ' even after dropping the older ones not being written' : '';
+    const err = new SinkOverflowError(`buffer full (${this.counts.held} held, limit ${this.opts.bufferLimit}): these ${entries.length} items pushed together do not fit${room}, so none of them was taken; the older ones are kept`);
+    for (const e of entries) this.settle(e, err);
+    this.emit({ type: 'dropped', count: entries.length, policy: this.opts.overflow });
+  }
+
   private overflow(entry: Entry<T>, which: 'oldest' | 'newest'): void {
     this.counts.dropped++;
     const kept = which === 'oldest' ? 'the newest are kept' : 'the older ones are kept';
@@ -356,7 +407,7 @@ export class SinkQueue<T> {
     this.inFlight = null;
     controller?.abort();
     const cause = this.lastError ? `: ${this.lastError.message}` : '';
-    this.fail(left, new Error(`not written before the sink closed${cause}`), 'closed');
+    this.fail(left, new Error(`not written before the sink closed${cause}`, this.lastError ? { cause: this.lastError } : undefined), 'closed');
     return left.length;
   }
 

@@ -7,9 +7,11 @@ import { strict as assert } from 'node:assert';
 import net from 'node:net';
 import type { DetectorEvent } from '../../lib/event';
 import { groupPayload } from '../../lib/events/group';
-import { InfluxClient, InfluxError, statementError } from '../../lib/influx/client';
-import { classifyWriteFailure } from '../../lib/influx/events-sink';
-import { eventGroupLine, eventLine } from '../../lib/influx/event-line';
+import { InfluxClient, InfluxError, MAX_ERROR_TEXT, clipText, statementError } from '../../lib/influx/client';
+import { classifyWriteFailure, linesForPayload } from '../../lib/influx/events-sink';
+import {
+  EVENT_FIELD_KEYS, INFLUX_MAX_TIME_MS, INFLUX_MIN_TIME_MS, eventGroupLine, eventLine, fitsInt64, maxSeriesKeyBytes,
+} from '../../lib/influx/event-line';
 import { createDatabase, createRetentionPolicy, quoteIdent, quoteString } from '../../lib/influx/influxql';
 import { Influxd, freePort, requireInfluxd } from '../support/influxd';
 
@@ -206,6 +208,70 @@ describe('InfluxDB client (real influxd)', function () {
       modeEventType: 'loss_events',
       uid: '0b9a4f7e-5d2c-4c8e-9a51-2f6f3e0d7c11',
     });
+  });
+
+  it('the limits the sink checks up front are InfluxDB\'s own: just inside is stored, just outside is a 400', async () => {
+    const db = 'limits';
+    await client.query(createDatabase(db));
+    const write = async (line: string): Promise<InfluxError | null> => client.write(line, { db, precision: 'ns' }).then(() => null, (e: InfluxError) => e);
+    const sinkAccepts = (payload: unknown): boolean => 'lines' in linesForPayload(payload);
+    // Times: the whole milliseconds of ±(2^63 − 2) ns.
+    for (const [time, ok] of [[INFLUX_MAX_TIME_MS, true], [INFLUX_MAX_TIME_MS + 1, false], [INFLUX_MIN_TIME_MS, true], [INFLUX_MIN_TIME_MS - 1, false]] as const) {
+      const e = ev({ time, stream: `t${time}` });
+      const err = await write(eventLine(e));
+      assert.equal(err === null, ok, `time ${time}: ${err?.message}`);
+      if (err) assert.match(err.message, /400 unable to parse .*(time outside range|value out of range)/);
+      assert.equal(sinkAccepts(e), ok, `the sink agrees on time ${time}`);
+    }
+    assert.equal(await write('events,stream=ns description="d" 9223372036854775806'), null);
+    assert.match((await write('events,stream=ns description="d" 9223372036854775807'))?.message ?? '', /time outside range -9223372036854775806 - 9223372036854775806/);
+    // Integer fields: int64.
+    assert.equal(await write('events,stream=i description="d",severity=9223372036854775807i 1'), null);
+    assert.match((await write('events,stream=i description="d",severity=9223372036854775808i 2'))?.message ?? '', /value out of range/);
+    assert.deepEqual([fitsInt64('9223372036854775807'), fitsInt64('9223372036854775808'), fitsInt64('-9223372036854775808')], [true, false, true]);
+    // A group with eventCount 1e21 renders "1e+21i": InfluxDB refuses it; the sink refuses it first.
+    const group = { uid: 'u', start: 1000, end: 2000, eventCount: 1e21, modeEventType: 'x', meanSeverity: 1, meanDetectionLatency: 0, description: 'd' };
+    assert.match(eventGroupLine(group), /event_count=1e\+21i/);
+    assert.equal((await write(eventGroupLine(group)))?.code, '400');
+    assert.equal(sinkAccepts(group), false);
+    // A tag named time.
+    const timeTag = ev({ tags: { time: 'x' } });
+    assert.match((await write(eventLine(timeTag)))?.message ?? '', /invalid tag key: input tag "time"/);
+    assert.equal(sinkAccepts(timeTag), false);
+    // The series key plus "#!~#" and the longest field key: at most 65535 bytes.
+    const max = maxSeriesKeyBytes(EVENT_FIELD_KEYS);
+    const fixed = 'events,event_type=spike_events,k=,stream=s1'.length;
+    const fits = ev({ tags: { k: 'x'.repeat(max - fixed) } });
+    const over = ev({ tags: { k: 'x'.repeat(max - fixed + 1) } });
+    assert.equal(await write(eventLine(fits)), null);
+    assert.match((await write(eventLine(over)))?.message ?? '', /max key length exceeded: 65536 > 65535/);
+    assert.deepEqual([sinkAccepts(fits), sinkAccepts(over)], [true, false]);
+    // A tag named like a field is stored, but reads back renamed: the sink refuses it.
+    await write(eventLine(ev({ stream: 'renamed', tags: { severity: 'high' } })));
+    const [r] = await client.query('SELECT * FROM events WHERE stream = \'renamed\'', { db });
+    assert.ok(r.series?.[0].columns.includes('severity_1'));
+    assert.equal(sinkAccepts(ev({ tags: { severity: 'high' } })), false);
+  });
+
+  it('error texts echoing a huge line are cut to a few hundred characters, keeping the reason and saying how long they were', async () => {
+    const db = 'echo';
+    await client.query(createDatabase(db));
+    const huge = ev({ description: 'x'.repeat(1_000_000), time: 1e13 });
+    const e = await rejection(client.write(eventLine(huge), { db, precision: 'ns' }));
+    assert.equal(e.code, '400');
+    assert.ok(e.message.length < MAX_ERROR_TEXT + 300, `message of ${e.message.length} characters`);
+    assert.match(e.message, /^influxdb write to database "echo" at .* failed: 400 unable to parse 'events,event_type=spike_events,stream=s1 description="xxx/);
+    assert.match(e.message, /…\[\d+ of 100\d{4} characters cut\]…/);
+    assert.match(e.message, /: strconv\.ParseInt: parsing "10000000000000000000": value out of range$/, 'the reason, at the end, is kept');
+    // Still classified from the whole text: a parse error among good lines is split.
+    const two = await rejection(client.write([eventLine(huge), eventLine(ev({}))], { db, precision: 'ns' }));
+    assert.ok(two.message.length < MAX_ERROR_TEXT + 300);
+    assert.equal(classifyWriteFailure(two, 2), 'split');
+    // clipText itself: short texts unchanged, pairs never cut in two.
+    assert.equal(clipText('short'), 'short');
+    const emoji = clipText('🚀'.repeat(1000), 11);
+    assert.doesNotMatch(emoji, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+    assert.match(emoji, /^(🚀)+…\[\d+ of 2000 characters cut\]…(🚀)+$/);
   });
 
   describe('with a small max-body-size', () => {

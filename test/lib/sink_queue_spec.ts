@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { InfluxError } from '../../lib/influx/client';
-import { classifyWriteFailure } from '../../lib/influx/events-sink';
+import { classifyWriteFailure, errorCode } from '../../lib/influx/events-sink';
 import { Clock, FailureAction, SinkEvent, SinkOverflowError, SinkQueue, SinkQueueOptions } from '../../lib/influx/sink-queue';
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -195,6 +195,31 @@ describe('sink queue (data-formats.md §12.2)', () => {
       assert.deepEqual([failed.reason, failed.count], ['expired', 2]);
     });
 
+    it('an expired item keeps the server\'s error as its cause, so its code (ECONNREFUSED) still shows', async () => {
+      const h = harness(down, { maxRetryAgeMs: 3000, batchIntervalMs: 0 });
+      h.push('a');
+      await h.clock.advance(10_000);
+      const err = h.results.get('a');
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /^not written after retrying for \d+ s: cannot reach the server/);
+      assert.ok(err.cause instanceof InfluxError);
+      assert.equal(errorCode(err), 'ECONNREFUSED');
+      const failed = h.events.find((e) => e.type === 'failed') as { error: Error };
+      assert.equal(errorCode(failed.error), 'ECONNREFUSED', 'what the node shows as "error: <code>"');
+    });
+
+    it('items failed at the close deadline keep the last error as their cause', async () => {
+      const h = harness(down, { batchIntervalMs: 0 });
+      h.push('a');
+      await h.clock.advance(0);
+      const closed = h.queue.close(5000);
+      await h.clock.advance(5000);
+      assert.deepEqual(await closed, { unwritten: 1 });
+      const err = h.results.get('a') as Error;
+      assert.match(err.message, /^not written before the sink closed: cannot reach the server/);
+      assert.equal(errorCode(err), 'ECONNREFUSED');
+    });
+
     it('fails items after maxAttempts attempts', async () => {
       const h = harness(down, { maxAttempts: 3, batchIntervalMs: 0 });
       h.push('a');
@@ -336,6 +361,85 @@ describe('sink queue (data-formats.md §12.2)', () => {
       assert.equal(h.results.get('a'), null);
       assert.equal(h.results.get('b'), null);
       assert.ok(h.results.get('c') instanceof SinkOverflowError);
+    });
+  });
+
+  describe('pushAll: the items of one msg are taken together or refused together', () => {
+    interface Group { done: Array<Error | null>; accepted: boolean }
+    const pushAll = (h: Harness, list: string[]): Group => {
+      const g: Group = { done: [], accepted: false };
+      g.accepted = h.queue.pushAll(list, (err) => { g.done.push(err ?? null); });
+      return g;
+    };
+
+    it('items that fit are queued and written like single pushes', async () => {
+      const h = harness(ok, { bufferLimit: 10, batchSize: 4, batchIntervalMs: 0 });
+      const g = pushAll(h, items(10));
+      assert.equal(g.accepted, true);
+      await h.clock.advance(100);
+      assert.deepEqual(h.calls.map((c) => c.items.length), [4, 4, 2]);
+      assert.deepEqual(g.done, Array(10).fill(null));
+    });
+
+    it('drop-oldest makes room by dropping older items not being written', async () => {
+      let serverUp = false;
+      const h = harness(() => (serverUp ? undefined : down()), { bufferLimit: 6, batchSize: 2, batchIntervalMs: 0 });
+      h.push(...items(5, 'old'));
+      await h.clock.advance(100); // the first batch failed and waits for its retry: nothing in flight
+      const g = pushAll(h, items(4, 'new'));
+      assert.equal(g.accepted, true);
+      assert.equal(h.queue.size, 6);
+      for (const i of ['old0', 'old1', 'old2']) assert.ok(h.results.get(i) instanceof SinkOverflowError, `${i} dropped`);
+      serverUp = true;
+      await h.clock.advance(60_000);
+      assert.deepEqual(g.done, Array(4).fill(null), 'every item of the msg written');
+      assert.equal(h.results.get('old3'), null);
+    });
+
+    it('refuses all of them when even dropping the older ones cannot make room (items in flight are never dropped)', async () => {
+      let release: () => void = () => undefined;
+      const h = harness(() => new Promise<void>((r) => { release = r; }), { bufferLimit: 10, batchSize: 4, batchIntervalMs: 0 });
+      h.push(...items(4, 'flying'));
+      await h.clock.advance(0);
+      assert.equal(h.calls.length, 1, 'four items in flight');
+      h.push('queued');
+      const g = pushAll(h, items(10, 'new'));
+      assert.equal(g.accepted, false);
+      assert.equal(g.done.length, 10);
+      for (const e of g.done) {
+        assert.ok(e instanceof SinkOverflowError);
+        assert.match(e.message, /^buffer full \(5 held, limit 10\): these 10 items pushed together do not fit even after dropping the older ones not being written, so none of them was taken; the older ones are kept/);
+      }
+      assert.equal(h.results.has('queued'), false, 'nothing older was dropped for a msg that is refused anyway');
+      assert.deepEqual(h.events.filter((e) => e.type === 'dropped'), [{ type: 'dropped', count: 10, policy: 'drop-oldest' }]);
+      assert.equal(h.queue.stats.dropped, 10);
+      release();
+      await h.clock.advance(10_000);
+      release(); // the batch holding 'queued'
+      await h.clock.advance(10_000);
+      assert.equal(h.results.get('queued'), null);
+      assert.ok(h.calls.every((c) => c.items.every((i) => !i.startsWith('new'))), 'no item of the refused msg was written');
+    });
+
+    it('drop-newest refuses the whole msg when it does not fit', async () => {
+      const h = harness(down, { bufferLimit: 5, overflow: 'drop-newest', batchIntervalMs: 0 });
+      h.push('a', 'b', 'c');
+      await h.clock.advance(10);
+      const g = pushAll(h, items(3));
+      assert.equal(g.accepted, false);
+      for (const e of g.done) assert.match(e?.message ?? '', /these 3 items pushed together do not fit, so none of them was taken/);
+      assert.equal(h.queue.size, 3);
+      const fits = pushAll(h, items(2, 'f'));
+      assert.equal(fits.accepted, true);
+      assert.equal(h.queue.size, 5);
+    });
+
+    it('after close, all are refused with the reason', async () => {
+      const h = harness(ok);
+      await h.queue.close(1000);
+      const g = pushAll(h, items(3));
+      assert.equal(g.accepted, false);
+      assert.deepEqual(g.done.map((e) => e?.message), Array(3).fill('the sink is closing: not written'));
     });
   });
 
