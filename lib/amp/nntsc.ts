@@ -68,7 +68,7 @@ const BY_NAME: Readonly<Record<string, MetaKind>> = {
  */
 export function metaKindOf(kind: string, stream?: string): MetaKind | null {
   // Own properties only: "constructor", "__proto__" and the like are kinds without metadata.
-  const k = Object.prototype.hasOwnProperty.call(BY_NAME, kind) ? BY_NAME[kind] : null;
+  const k = Object.hasOwn(BY_NAME, kind) ? BY_NAME[kind] : null;
   if (k === 'Traceroute' && stream !== undefined && stream.includes('--')) return null;
   return k;
 }

@@ -160,9 +160,10 @@ export function eventProblem(x: unknown): string | null {
   return null;
 }
 
-function describe(x: unknown): string {
-  if (x === undefined) return 'undefined';
-  if (typeof x === 'number' && !Number.isFinite(x)) return String(x);
-  const s = JSON.stringify(x);
+/** A value as quoted in an error text: numbers as written, others as JSON, cut at 40 characters. */
+export function describe(x: unknown): string {
+  if (x === undefined || typeof x === 'number') return String(x);
+  // JSON.stringify gives undefined for functions and symbols, and throws on BigInt.
+  const s = typeof x === 'bigint' ? `${x}n` : JSON.stringify(x) ?? String(x);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }

@@ -82,9 +82,9 @@ function renderTags(tags: Record<string, string>): string {
     .join(',');
 }
 
-/** The series key of an event's line: `events,<tags>` as written (escaped). */
-export function eventSeriesKey(e: DetectorEvent): string {
-  return `events,${renderTags(eventTags(e))}`;
+/** The series key of an event's line, from its eventTags(): `events,<tags>` as written (escaped). */
+export function eventSeriesKey(tags: Record<string, string>): string {
+  return `events,${renderTags(tags)}`;
 }
 
 /** The event line without the `events,` prefix (an event's toString). */

@@ -4,7 +4,7 @@
  * mapping from InfluxDB failures to queue actions (§12.2), and its status text.
  */
 import type { DetectorEvent } from '../event';
-import { eventProblem } from '../events/group';
+import { describe, eventProblem } from '../events/group';
 import { ParamSet, ParamValues } from '../params';
 import { InfluxError } from './client';
 import {
@@ -83,27 +83,17 @@ const DERIVED_TAGS: Readonly<Record<string, string>> = {
   test: 'the tag derived from the AMP2 stream',
 };
 
-function show(x: unknown): string {
-  if (typeof x === 'number' || x === undefined) return String(x);
-  const s = JSON.stringify(x) ?? String(x);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
-}
-
-function hasOwn(o: object, k: string): boolean {
-  return Object.prototype.hasOwnProperty.call(o, k);
-}
-
 /** Severities are integers from 0 to 100 (detectors.md §1.2): never truncated or clamped here. */
 function severityProblem(what: string, x: number): string | null {
-  return Number.isInteger(x) && x >= 0 && x <= 100 ? null : `${what} must be an integer from 0 to 100 (got ${show(x)})`;
+  return Number.isInteger(x) && x >= 0 && x <= 100 ? null : `${what} must be an integer from 0 to 100 (got ${describe(x)})`;
 }
 
 function timeProblem(what: string, ms: number): string | null {
-  return inInfluxTimeRange(ms) ? null : `${what} ${show(ms)} is outside the time range InfluxDB can store (${TIME_RANGE})`;
+  return inInfluxTimeRange(ms) ? null : `${what} ${describe(ms)} is outside the time range InfluxDB can store (${TIME_RANGE})`;
 }
 
 function latencyProblem(what: string, ns: string, ms: number): string | null {
-  return fitsInt64(ns) ? null : `${what} ${show(ms)} ms is more nanoseconds than InfluxDB's 64-bit integers hold (at most about ±9.22e12 ms, 292 years)`;
+  return fitsInt64(ns) ? null : `${what} ${describe(ms)} ms is more nanoseconds than InfluxDB's 64-bit integers hold (at most about ±9.22e12 ms, 292 years)`;
 }
 
 function keyProblem(what: string, key: string, fieldKeys: readonly string[]): string | null {
@@ -135,8 +125,8 @@ function eventStoreProblem(e: DetectorEvent): string | null {
   }
   const tags = eventTags(e);
   for (const [k, from] of Object.entries(DERIVED_TAGS)) {
-    if (hasOwn(e.tags, k) && hasOwn(tags, k) && e.tags[k] !== tags[k]) {
-      return `event tag ${JSON.stringify(k)} (${show(e.tags[k])}) differs from ${from} (${show(tags[k])}), which would replace it`;
+    if (Object.hasOwn(e.tags, k) && Object.hasOwn(tags, k) && e.tags[k] !== tags[k]) {
+      return `event tag ${JSON.stringify(k)} (${describe(e.tags[k])}) differs from ${from} (${describe(tags[k])}), which would replace it`;
     }
   }
   for (const [k, v] of Object.entries(tags)) {
@@ -146,7 +136,7 @@ function eventStoreProblem(e: DetectorEvent): string | null {
     if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) return `${what} contains a lone UTF-16 surrogate, which UTF-8 cannot carry`;
   }
   if (LONE_SURROGATE.test(e.description)) return 'event description contains a lone UTF-16 surrogate, which UTF-8 cannot carry';
-  return keyProblem('event tags are', eventSeriesKey(e), EVENT_FIELD_KEYS);
+  return keyProblem('event tags are', eventSeriesKey(tags), EVENT_FIELD_KEYS);
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -199,7 +189,7 @@ function groupStoreProblem(g: Record<string, unknown>): string | null {
     if (end) return end;
   }
   if (present(g.eventCount) && !(Number.isSafeInteger(g.eventCount) && (g.eventCount as number) >= 0)) {
-    return `group eventCount must be a whole number of events (got ${show(g.eventCount)})`;
+    return `group eventCount must be a whole number of events (got ${describe(g.eventCount)})`;
   }
   const sev = severityProblem('group meanSeverity', g.meanSeverity as number);
   if (sev) return sev;

@@ -92,6 +92,9 @@ describe('event group model (§7.1)', () => {
     assert.equal(eventProblem({ ...ev(0), eventType: undefined }), 'event has no eventType');
     assert.equal(eventProblem({ ...ev(0), time: '2024' }), 'event time is not epoch milliseconds (got "2024")');
     assert.equal(eventProblem({ ...ev(0), tags: null }), 'event tags is not an object');
+    // Values JSON cannot show are still named, not a TypeError.
+    assert.equal(eventProblem({ ...ev(0), severity: () => 1 }), 'event severity is not a number (got () => 1)');
+    assert.equal(eventProblem({ ...ev(0), time: 5n }), 'event time is not epoch milliseconds (got 5n)');
   });
 });
 
